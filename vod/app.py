@@ -1,0 +1,160 @@
+"""Build the Starlette application from explicit Settings: routes, lifespan, errors, templates."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vod import __version__, views
+from vod.catalog import Catalog, load_catalog
+from vod.config import Settings
+from vod.errors import NotFound
+from vod.index import SearchIndex, build_index, index_state
+from vod.state import AppState
+from vod.storage import Recordings, storage_from_settings
+from vod.timecode import format_clock
+
+log = logging.getLogger(__name__)
+
+
+def _routes(settings: Settings) -> list[Route | Mount]:
+    # Specific paths first; every route named so templates build links with url_for.
+    return [
+        Route("/", views.home, name="home"),
+        Route("/healthz", views.healthz, name="healthz"),
+        Route("/search", views.search, name="search"),
+        Route("/events/{event}", views.event, name="event"),
+        Route("/talks/{slug}", views.talk, name="talk"),
+        Route("/embed/{slug}", views.embed, name="embed"),
+        Route("/speakers/{slug}", views.speaker, name="speaker"),
+        Route("/api/talks", views.api_talks, name="api_talks"),
+        Route("/api/talks/{slug}", views.api_talk, name="api_talk"),
+        Route("/api/events/{event}", views.api_event, name="api_event"),
+        Route("/api/search", views.api_search, name="api_search"),
+        Route("/media/{key:path}", views.media, name="media", methods=["GET", "HEAD"]),
+        Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
+    ]
+
+
+def make_templates(settings: Settings) -> Jinja2Templates:
+    """Create the Jinja2 environment; autoescape every template, whatever its extension."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(settings.templates_dir),
+        autoescape=True,  # feeds and .txt included, not only .html (Starlette's default)
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clock"] = format_clock
+    env.globals["vod_version"] = __version__
+    env.globals["path_for"] = _path_for
+    env.globals["absolute_url"] = _absolute_url
+    return Jinja2Templates(env=env)
+
+
+@jinja2.pass_context
+def _path_for(context: Any, name: str, /, **params: Any) -> str:
+    """Return the path of a named route: links stay relative, so any host or CDN serves them."""
+    return str(context["request"].app.url_path_for(name, **params))
+
+
+@jinja2.pass_context
+def _absolute_url(context: Any, path: str) -> str:
+    """Return `path` as a full URL, on VOD_BASE_URL when it is set."""
+    request = context["request"]
+    base = request.state.vod.settings.base_url or str(request.base_url).rstrip("/")
+    return f"{base}{path}"
+
+
+def prepare_index(settings: Settings, catalog: Catalog) -> None:
+    """Build the index when it is missing or was built from another catalog."""
+    state = index_state(settings.index_dir, catalog)
+    if state != "current":
+        log.info("index is %s; building it from the catalog", state)
+        build_index(catalog, settings.index_dir)
+
+
+def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlette:
+    """Build the vod web application for `settings`."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        loaded = catalog if catalog is not None else load_catalog(settings.catalog)
+        prepare_index(settings, loaded)
+        state = AppState(
+            settings=settings,
+            catalog=loaded,
+            search=SearchIndex(settings.index_dir),
+            recordings=Recordings(storage_from_settings(settings)),
+            templates=make_templates(settings),
+        )
+        yield {"vod": state}
+
+    return Starlette(
+        routes=_routes(settings),
+        lifespan=lifespan,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(GZipMiddleware, minimum_size=1024),
+        ],
+        exception_handlers={
+            NotFound: views.not_found,
+            HTTPException: views.http_error,
+            Exception: views.server_error,
+        },
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """Build the app from VOD_* variables (the factory `vod serve` hands to uvicorn)."""
+    return create_app(Settings.from_env())
+
+
+# Only embed pages may be framed; every other page refuses to be.
+_CSP = (
+    "default-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https: http:; "
+    "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-src https://www.youtube-nocookie.com "
+    "https://player.vimeo.com; frame-ancestors {ancestors}"
+)
+
+
+class SecurityHeaders:
+    """Add CSP, nosniff and referrer headers; only /embed/ may be framed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        framable = str(scope.get("path", "")).startswith("/embed/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault(
+                    "Content-Security-Policy",
+                    _CSP.format(ancestors="*" if framable else "'none'"),
+                )
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                if not framable:
+                    headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,631 @@
+"""Load catalog YAML files into the model, reporting every problem with file, line and field.
+
+A catalog is one YAML file or a folder of them (`*.yaml`, `*.yml`, searched recursively). Each
+file may hold an `event` with its `talks`, and any file may hold `speakers`: one speaker identity
+serves every event. The format is documented in README.md ("The catalog format").
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from vod.catalog.model import (
+    TALK_KINDS,
+    Caption,
+    Catalog,
+    Chapter,
+    Event,
+    Link,
+    Recording,
+    Speaker,
+    Talk,
+    default_recording_key,
+)
+from vod.errors import CatalogError, CatalogProblem
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A store key: relative, forward slashes, no `..` or empty parts (checked again by storage).
+KEY_RE = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9._~@+\-/ ]+$")
+DURATION_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
+MAX_TEXT = 100_000  # characters in one field; a longer one is a mistake, not content
+
+
+class _Invalid(Exception):
+    """A value failed its check; the message says why."""
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """A reference to a speaker slug, with the line it was written on."""
+
+    slug: str
+    line: int
+
+
+Parser = Callable[["_Context", Node, str], Any]
+
+
+class _Context:
+    """Collects problems while one file is read."""
+
+    def __init__(self, file: str, problems: list[CatalogProblem]) -> None:
+        self.file = file
+        self.problems = problems
+        self._constructor = SafeConstructor()
+
+    def problem(self, node: Node | None, field: str, message: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.problems.append(CatalogProblem(self.file, line, field, message))
+
+    def scalar(self, node: Node) -> Any:
+        if not isinstance(node, ScalarNode):
+            raise _Invalid("expected a single value, not a list or mapping")
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except (ConstructorError, ValueError) as exc:
+            raise _Invalid(f"cannot read this value ({exc})") from None
+
+
+# ---- value parsers: each returns the value or raises _Invalid --------------------------------
+
+
+def _text(ctx: _Context, node: Node, field: str) -> str | None:
+    value = ctx.scalar(node)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _Invalid(f"expected text, got {type(value).__name__}")
+    text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise _Invalid(f"text is longer than {MAX_TEXT} characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF or c == "\x00" for c in text):
+        raise _Invalid("text contains a NUL or an unpaired surrogate character")
+    return text or None
+
+
+def _required_text(ctx: _Context, node: Node, field: str) -> str:
+    text = _text(ctx, node, field)
+    if text is None:
+        raise _Invalid("must not be empty")
+    return text
+
+
+def _slug(ctx: _Context, node: Node, field: str) -> str:
+    value = ctx.scalar(node)
+    if not isinstance(value, str) or not SLUG_RE.match(value):
+        raise _Invalid(
+            f"{value!r} is not a slug (lowercase letters, digits and single hyphens, "
+            "like 'training-arctic-at-snowflake')"
+        )
+    return value
+
+
+def _speaker_ref(ctx: _Context, node: Node, field: str) -> _Ref:
+    return _Ref(_slug(ctx, node, field), node.start_mark.line + 1)
+
+
+def _url(ctx: _Context, node: Node, field: str) -> str | None:
+    text = _text(ctx, node, field)
+    if text is not None and not re.match(r"^https?://[^\s]+$", text):
+        raise _Invalid(f"{text!r} is not an http(s) URL")
+    return text
+
+
+def _media_ref(ctx: _Context, node: Node, field: str) -> str | None:
+    """A store key (`event/talk.mp4`) or an http(s) URL."""
+    text = _text(ctx, node, field)
+    if text is None or text.startswith(("http://", "https://")):
+        return _url(ctx, node, field)
+    if not KEY_RE.match(text):
+        raise _Invalid(f"{text!r} is not a store key (a relative path without '..') nor a URL")
+    return text
+
+
+def _key(ctx: _Context, node: Node, field: str) -> str | None:
+    text = _text(ctx, node, field)
+    if text is not None and not KEY_RE.match(text):
+        raise _Invalid(f"{text!r} is not a store key (a relative path without '..')")
+    return text
+
+
+def _date(ctx: _Context, node: Node, field: str) -> date:
+    value = ctx.scalar(node)
+    if isinstance(value, datetime) or not isinstance(value, date | str):
+        raise _Invalid(f"expected a date like 2024-06-12, got {value!r}")
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _Invalid(f"expected a date like 2024-06-12, got {value!r}") from None
+    return value
+
+
+def _timezone(ctx: _Context, node: Node, field: str) -> str:
+    name = _required_text(ctx, node, field)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(f"{name!r} is not a time zone name like 'America/Los_Angeles'") from None
+    return name
+
+
+def _clock(ctx: _Context, node: Node, field: str) -> time | datetime:
+    """A local time `10:05`, or a local date and time `2024-06-12 10:05`."""
+    value = ctx.scalar(node)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 3600:
+        # YAML 1.1 reads an unquoted 10:05 as the sexagesimal number 605.
+        hours, minutes = divmod(value, 60)
+        if hours < 24:
+            return time(hours, minutes)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value) if len(value) <= 8 else datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Invalid(f"expected a time like 10:05 or 2024-06-12 10:05, got {value!r}")
+
+
+def _seconds(ctx: _Context, node: Node, field: str) -> int:
+    """A duration or offset: whole seconds, or `m:ss` / `h:mm:ss`."""
+    value = ctx.scalar(node)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        # Unquoted 12:34 is read by YAML 1.1 as 12*60+34, which is what it means here too.
+        return value
+    if isinstance(value, str) and (m := DURATION_RE.match(value.strip())):
+        hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), int(m.group(3))
+        if seconds < 60 and (hours == 0 or minutes < 60):
+            return hours * 3600 + minutes * 60 + seconds
+    raise _Invalid(f"expected whole seconds or h:mm:ss, got {value!r}")
+
+
+def _choice(options: tuple[str, ...]) -> Parser:
+    def parse(ctx: _Context, node: Node, field: str) -> str:
+        value = ctx.scalar(node)
+        if value not in options:
+            raise _Invalid(f"{value!r} is not one of: {', '.join(options)}")
+        return str(value)
+
+    return parse
+
+
+def _list_of(item: Parser) -> Parser:
+    def parse(ctx: _Context, node: Node, field: str) -> list[Any]:
+        if isinstance(node, ScalarNode) and node.tag.endswith(":null"):
+            return []
+        if not isinstance(node, SequenceNode):
+            raise _Invalid("expected a list (lines starting with '- ')")
+        out = []
+        for i, child in enumerate(node.value):
+            try:
+                out.append(item(ctx, child, f"{field}[{i}]"))
+            except _Invalid as exc:
+                ctx.problem(child, f"{field}[{i}]", str(exc))
+        return out
+
+    return parse
+
+
+@dataclass(frozen=True)
+class _Spec:
+    parse: Parser
+    required: bool = False
+
+
+def _mapping(spec: dict[str, _Spec]) -> Parser:
+    def parse(ctx: _Context, node: Node, field: str) -> dict[str, Any]:
+        if not isinstance(node, MappingNode):
+            raise _Invalid(f"expected a mapping with the fields {', '.join(spec)}")
+        out: dict[str, Any] = {"__line__": node.start_mark.line + 1}
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            where = f"{field}.{key}" if field else str(key)
+            if key in seen:
+                ctx.problem(key_node, where, "is given twice")
+                continue
+            if key not in spec:
+                hint = difflib.get_close_matches(str(key), spec, n=1)
+                ctx.problem(
+                    key_node,
+                    where,
+                    "unknown field"
+                    + (f"; did you mean {hint[0]!r}?" if hint else f" (known: {', '.join(spec)})"),
+                )
+                continue
+            seen.add(key)
+            try:
+                out[key] = spec[key].parse(ctx, value_node, where)
+            except _Invalid as exc:
+                ctx.problem(value_node, where, str(exc))
+                out[key] = _BAD
+        for name, rule in spec.items():
+            if rule.required and name not in seen:
+                ctx.problem(node, f"{field}.{name}" if field else name, "required field is missing")
+                out[name] = _BAD
+        return out
+
+    return parse
+
+
+_BAD = object()  # a value that failed its check (already reported)
+
+_CAPTION = _mapping(
+    {
+        "lang": _Spec(_required_text, required=True),
+        "label": _Spec(_text),
+        "src": _Spec(_media_ref, required=True),
+    }
+)
+_CHAPTER = _mapping({"start": _Spec(_seconds, required=True), "title": _Spec(_required_text, True)})
+_RECORDING = _mapping(
+    {
+        "key": _Spec(_key),
+        "url": _Spec(_url),
+        "media_type": _Spec(_text),
+        "duration": _Spec(_seconds),
+        "poster": _Spec(_media_ref),
+        "captions": _Spec(_list_of(_CAPTION)),
+        "chapters": _Spec(_list_of(_CHAPTER)),
+    }
+)
+_LINK = _mapping({"title": _Spec(_required_text, required=True), "url": _Spec(_url, True)})
+_TALK = _mapping(
+    {
+        "slug": _Spec(_slug, required=True),
+        "title": _Spec(_text),
+        "kind": _Spec(_choice(TALK_KINDS)),
+        "session": _Spec(_text),
+        "start": _Spec(_clock),
+        "end": _Spec(_clock),
+        "abstract": _Spec(_text),
+        "speakers": _Spec(_list_of(_speaker_ref)),
+        "recording_speakers": _Spec(_list_of(_speaker_ref)),
+        "recording": _Spec(_RECORDING),
+        "former_slugs": _Spec(_list_of(_slug)),
+        "tags": _Spec(_list_of(_required_text)),
+        "links": _Spec(_list_of(_LINK)),
+    }
+)
+_SPEAKER = _mapping(
+    {
+        "slug": _Spec(_slug, required=True),
+        "name": _Spec(_text),
+        "company": _Spec(_text),
+        "job_title": _Spec(_text),
+        "bio": _Spec(_text),
+        "photo": _Spec(_media_ref),
+        "url": _Spec(_url),
+        "aliases": _Spec(_list_of(_required_text)),
+    }
+)
+_EVENT = _mapping(
+    {
+        "slug": _Spec(_slug, required=True),
+        "name": _Spec(_required_text, required=True),
+        "start_date": _Spec(_date, required=True),
+        "end_date": _Spec(_date),
+        "timezone": _Spec(_timezone, required=True),
+        "location": _Spec(_text),
+        "description": _Spec(_text),
+        "url": _Spec(_url),
+    }
+)
+_FILE = _mapping(
+    {
+        "event": _Spec(_EVENT),
+        "talks": _Spec(_list_of(_TALK)),
+        "speakers": _Spec(_list_of(_SPEAKER)),
+    }
+)
+
+
+# ---- reading files ---------------------------------------------------------------------------
+
+
+def catalog_files(path: Path) -> list[Path]:
+    """Return the YAML files that make up the catalog at `path`, in a stable order."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise CatalogError([CatalogProblem(str(path), None, "VOD_CATALOG", "no such file or folder")])
+    files = [
+        p
+        for p in sorted(path.rglob("*"))
+        if p.suffix in (".yaml", ".yml")
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    ]
+    if not files:
+        raise CatalogError(
+            [CatalogProblem(str(path), None, "VOD_CATALOG", "the folder holds no .yaml files")]
+        )
+    return files
+
+
+def _read_file(path: Path, label: str, problems: list[CatalogProblem]) -> dict[str, Any] | None:
+    ctx = _Context(label, problems)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(CatalogProblem(label, None, "(file)", f"not UTF-8 text ({exc.reason})"))
+        return None
+    except OSError as exc:
+        problems.append(CatalogProblem(label, None, "(file)", f"cannot read: {exc.strerror}"))
+        return None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problems.append(CatalogProblem(label, line, "(syntax)", f"YAML error: {exc.problem}"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(CatalogProblem(label, None, "(syntax)", f"YAML error: {exc}"))
+        return None
+    if root is None:
+        problems.append(CatalogProblem(label, None, "(file)", "the file is empty"))
+        return None
+    try:
+        data: dict[str, Any] = _FILE(ctx, root, "")
+    except _Invalid as exc:
+        ctx.problem(root, "(file)", str(exc))
+        return None
+    if data.get("talks") and not isinstance(data.get("event"), dict):
+        ctx.problem(root, "event", "a file with talks needs an event")
+    return data
+
+
+def _ok(value: Any) -> bool:
+    return value is not _BAD and value is not None
+
+
+def _local(day: date, value: time | datetime, tz: ZoneInfo) -> datetime:
+    naive = value if isinstance(value, datetime) else datetime.combine(day, value)
+    return naive.replace(tzinfo=tz)
+
+
+class _Builder:
+    """Turns checked file data into model objects and checks what spans files."""
+
+    def __init__(self, problems: list[CatalogProblem]) -> None:
+        self.problems = problems
+        self.events: dict[str, Event] = {}
+        self.speakers: dict[str, Speaker] = {}
+        self.talks: dict[str, Talk] = {}
+        self.redirects: dict[str, str] = {}
+        self.slug_owner: dict[str, tuple[str, int]] = {}  # any talk slug, current or former
+        self.refs: list[tuple[str, str, _Ref]] = []  # (file, field, ref) to check at the end
+
+    def add(self, label: str, data: dict[str, Any]) -> None:
+        for i, raw in enumerate(data.get("speakers") or []):
+            self._add_speaker(label, f"speakers[{i}]", raw)
+        event = self._add_event(label, data.get("event"))
+        for i, raw in enumerate(data.get("talks") or []):
+            if event is not None:
+                self._add_talk(label, f"talks[{i}]", raw, event, i)
+
+    def _problem(self, file: str, line: int | None, field: str, message: str) -> None:
+        self.problems.append(CatalogProblem(file, line, field, message))
+
+    def _add_speaker(self, label: str, field: str, raw: dict[str, Any]) -> None:
+        if not all(_ok(raw.get(k)) for k in ("slug",)) or any(v is _BAD for v in raw.values()):
+            return
+        slug = raw["slug"]
+        if slug in self.speakers:
+            self._problem(label, raw["__line__"], f"{field}.slug", f"speaker {slug!r} is defined twice")
+            return
+        self.speakers[slug] = Speaker(
+            slug=slug,
+            name=raw.get("name"),
+            company=raw.get("company"),
+            job_title=raw.get("job_title"),
+            bio=raw.get("bio"),
+            photo=raw.get("photo"),
+            url=raw.get("url"),
+            aliases=tuple(raw.get("aliases") or ()),
+        )
+
+    def _add_event(self, label: str, raw: dict[str, Any] | None) -> Event | None:
+        if raw is None or not isinstance(raw, dict) or any(v is _BAD for v in raw.values()):
+            return None
+        slug = raw["slug"]
+        if slug in self.events:
+            self._problem(label, raw["__line__"], "event.slug", f"event {slug!r} is defined twice")
+            return None
+        start, end = raw["start_date"], raw.get("end_date") or raw["start_date"]
+        if end < start:
+            self._problem(label, raw["__line__"], "event.end_date", "ends before it starts")
+            return None
+        event = Event(
+            slug=slug,
+            name=raw["name"],
+            start_date=start,
+            end_date=end,
+            timezone=raw["timezone"],
+            description=raw.get("description"),
+            location=raw.get("location"),
+            url=raw.get("url"),
+            source=label,
+        )
+        self.events[slug] = event
+        return event
+
+    def _claim(self, label: str, line: int, field: str, slug: str, talk: str) -> bool:
+        """Reserve a talk slug (current or former) for one talk; report reuse."""
+        owner = self.slug_owner.get(slug)
+        if owner is not None:
+            self._problem(
+                label, line, field,
+                f"slug {slug!r} is already used by talk {owner[0]!r}; a slug is never reused",
+            )
+            return False
+        self.slug_owner[slug] = (talk, line)
+        return True
+
+    def _add_talk(self, label: str, field: str, raw: dict[str, Any], event: Event, pos: int) -> None:
+        line = raw["__line__"]
+        if any(v is _BAD for v in raw.values()):
+            return
+        slug = raw["slug"]
+        if not self._claim(label, line, f"{field}.slug", slug, slug):
+            return
+        tz = ZoneInfo(event.timezone)
+        start = _local(event.start_date, raw["start"], tz) if _ok(raw.get("start")) else None
+        end = _local(event.start_date, raw["end"], tz) if _ok(raw.get("end")) else None
+        if end is not None and start is None:
+            self._problem(label, line, f"{field}.end", "an end time needs a start time")
+            return
+        if start is not None and end is not None and end <= start:
+            self._problem(label, line, f"{field}.end", "ends before it starts")
+            return
+        if start is not None and not (
+            event.start_date <= start.date() <= event.end_date + timedelta(days=1)
+        ):
+            self._problem(
+                label, line, f"{field}.start",
+                f"{start:%Y-%m-%d} is outside the event's dates "
+                f"({event.start_date} to {event.end_date})",
+            )
+            return
+        for i, former in enumerate(raw.get("former_slugs") or []):
+            if former == slug:
+                self._problem(label, line, f"{field}.former_slugs[{i}]", "is the talk's own slug")
+            elif self._claim(label, line, f"{field}.former_slugs[{i}]", former, slug):
+                self.redirects[former] = slug
+        speakers = raw.get("speakers") or []
+        recorded = raw["recording_speakers"] if "recording_speakers" in raw else speakers
+        for list_name, refs in (("speakers", speakers), ("recording_speakers", recorded)):
+            for i, ref in enumerate(refs):
+                self.refs.append((label, f"{field}.{list_name}[{i}]", ref))
+        self.talks[slug] = Talk(
+            slug=slug,
+            event=event.slug,
+            title=raw.get("title"),
+            abstract=raw.get("abstract"),
+            kind=raw.get("kind") or "talk",
+            session=raw.get("session"),
+            start=start,
+            end=end,
+            speakers=_dedupe(r.slug for r in speakers),
+            recording_speakers=_dedupe(r.slug for r in recorded),
+            recording=self._recording(label, f"{field}.recording", raw.get("recording"), event, slug),
+            former_slugs=tuple(raw.get("former_slugs") or ()),
+            tags=tuple(raw.get("tags") or ()),
+            links=tuple(Link(x["title"], x["url"]) for x in raw.get("links") or ()),
+            position=pos,
+        )
+
+    def _recording(
+        self, label: str, field: str, raw: dict[str, Any] | None, event: Event, talk: str
+    ) -> Recording:
+        if raw is None:
+            return Recording(key=default_recording_key(event.slug, talk))
+        if raw.get("key") and raw.get("url"):
+            self._problem(label, raw["__line__"], field, "give either key or url, not both")
+        url = raw.get("url")
+        return Recording(
+            key=None if url else raw.get("key") or default_recording_key(event.slug, talk),
+            url=url,
+            media_type=raw.get("media_type") or _guess_media_type(url or raw.get("key") or ".mp4"),
+            duration=raw.get("duration"),
+            poster=raw.get("poster"),
+            captions=tuple(
+                Caption(
+                    lang=c["lang"],
+                    label=c.get("label") or c["lang"],
+                    key=None if str(c["src"]).startswith("http") else c["src"],
+                    url=c["src"] if str(c["src"]).startswith("http") else None,
+                )
+                for c in raw.get("captions") or ()
+            ),
+            chapters=tuple(
+                sorted((Chapter(c["start"], c["title"]) for c in raw.get("chapters") or ()),
+                       key=lambda c: c.start)
+            ),
+        )
+
+    def check_references(self) -> None:
+        for label, field, ref in self.refs:
+            if ref.slug not in self.speakers:
+                hint = difflib.get_close_matches(ref.slug, self.speakers, n=1)
+                self._problem(
+                    label, ref.line, field,
+                    f"unknown speaker {ref.slug!r}"
+                    + (f"; did you mean {hint[0]!r}?" if hint else " (add it under speakers:)"),
+                )
+        for former, current in self.redirects.items():
+            if former in self.talks:
+                self._problem(
+                    self.events[self.talks[current].event].source, None,
+                    f"talks[{current}].former_slugs",
+                    f"{former!r} is the slug of another talk",
+                )
+
+
+def _dedupe(slugs: Iterator[str] | Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(slugs))
+
+
+MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm",
+               ".ogv": "video/ogg", ".m3u8": "application/vnd.apple.mpegurl", ".mov": "video/mp4"}
+
+
+def _guess_media_type(ref: str) -> str:
+    suffix = Path(ref.split("?", 1)[0]).suffix.lower()
+    return MEDIA_TYPES.get(suffix, "video/mp4")
+
+
+def validate_catalog(path: Path) -> tuple[Catalog | None, list[CatalogProblem]]:
+    """Read and check the catalog at `path`; return it (or None) and every problem found."""
+    problems: list[CatalogProblem] = []
+    try:
+        files = catalog_files(path)
+    except CatalogError as exc:
+        return None, exc.problems
+    builder = _Builder(problems)
+    digest = hashlib.sha256()
+    base = path if path.is_dir() else path.parent
+    for file in files:
+        label = str(file.relative_to(base)) if path.is_dir() else str(file)
+        if path.is_dir():
+            label = str(path / label)
+        try:
+            digest.update(file.read_bytes())
+        except OSError:
+            pass
+        data = _read_file(file, label, problems)
+        if data is not None:
+            builder.add(label, data)
+    builder.check_references()
+    if problems:
+        return None, problems
+    catalog = Catalog(
+        events=builder.events,
+        talks=builder.talks,
+        speakers=builder.speakers,
+        redirects=builder.redirects,
+        digest=digest.hexdigest()[:16],
+    )
+    return catalog, []
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Load the catalog at `path`, or raise CatalogError listing every problem."""
+    catalog, problems = validate_catalog(path)
+    if catalog is None:
+        raise CatalogError(problems)
+    return catalog

@@ -1,0 +1,115 @@
+"""Settings: read the VOD_* environment variables once into a typed, frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from vod.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The catalog a fresh clone (or a plain `pip install`) serves with no settings at all.
+BUNDLED_CATALOG = PACKAGE_DIR / "bundled" / "catalog"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+
+def _templates_dir() -> Path:
+    """Find templates inside the installed wheel, or at the top of a checkout."""
+    installed = PACKAGE_DIR / "templates"
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / "templates"
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _positive_float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table: the variable, its default and its help text."""
+
+    attr: str
+    env: str
+    default: str | None
+    help: str
+    parse: Callable[[str, str], Any] | None = None
+
+
+# The one table of settings: Settings, `--help`, README and tests/test_docs.py all follow it.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("catalog", "VOD_CATALOG", None,
+            "Catalog file or folder of YAML files (default: the bundled Systems @Scale 2024).",
+            lambda n, v: Path(v)),
+    Setting("index_dir", "VOD_INDEX_DIR", "index",
+            "Folder holding the Whoosh index versions.", lambda n, v: Path(v)),
+    Setting("media_dir", "VOD_MEDIA_DIR", "media",
+            "Folder of local recordings, served with Range support (used when no S3 bucket).",
+            lambda n, v: Path(v)),
+    Setting("s3_bucket", "VOD_S3_BUCKET", None,
+            "S3 bucket holding the recordings; AWS_* variables pick credentials and endpoint."),
+    Setting("s3_prefix", "VOD_S3_PREFIX", "", "Key prefix of the recordings inside the bucket."),
+    Setting("presign_expiry", "VOD_PRESIGN_EXPIRY", "3600",
+            "Seconds a presigned S3 playback URL stays valid.", _positive_int),
+    Setting("s3_timeout", "VOD_S3_TIMEOUT", "2",
+            "Connect and read timeout of each S3 call, in seconds.", _positive_float),
+    Setting("base_url", "VOD_BASE_URL", None,
+            "Public URL of the site, used in feeds, oEmbed and cards (default: from the request)."),
+    Setting("admin_token", "VOD_ADMIN_TOKEN", None, "Token that admin actions require."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything vod reads from its environment, typed and defaulted."""
+
+    catalog: Path = BUNDLED_CATALOG
+    index_dir: Path = Path("index")
+    media_dir: Path = Path("media")
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    presign_expiry: int = 3600
+    s3_timeout: float = 2.0
+    base_url: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
+    templates_dir: Path = field(default_factory=_templates_dir)
+    static_dir: Path = STATIC_DIR
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build Settings from VOD_* variables; raise ConfigError naming a bad variable."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env)
+            if raw is None or raw == "":
+                continue
+            values[setting.attr] = setting.parse(setting.env, raw) if setting.parse else raw
+        if "base_url" in values:
+            values["base_url"] = str(values["base_url"]).rstrip("/")
+        if "s3_prefix" in values:
+            values["s3_prefix"] = str(values["s3_prefix"]).strip("/")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with some settings changed."""
+        current = {f.name: getattr(self, f.name) for f in fields(self)}
+        current.update(changes)
+        return Settings(**current)

@@ -1,0 +1,231 @@
+"""Turn what a person typed into a bounded Whoosh query, or a friendly QueryError.
+
+Whoosh's parser rarely raises: `(`, `AND` or a lone `"` parse to an empty query, `title:(`
+searches the word "title", and any indexed field can be named. A 100 kB token takes most of a
+minute to parse and 20 `*a*` wildcards take 30 s, and Whoosh's time limits stop neither. So the
+text is bounded and cleaned before the parser sees it, only public fields may be named, and
+wildcards are rewritten into a small, flat set of terms.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.qparser import (
+    AndGroup,
+    EveryPlugin,
+    FieldAliasPlugin,
+    MultifieldParser,
+    OrGroup,
+    PlusMinusPlugin,
+    RangePlugin,
+)
+
+from vod.errors import QueryError
+from vod.index.schema import FIELD_BOOSTS, QUERY_FIELDS
+
+MAX_QUERY_CHARS = 500  # longer input is refused with a message, not cut silently
+MAX_TERMS = 32  # words, phrases and operators in one query
+MAX_TOKEN_CHARS = 64  # no real word is longer; longer tokens are cut
+MAX_NESTING = 4  # parentheses deeper than this are dropped
+MIN_PREFIX = 3  # `ab*` would expand to half the vocabulary
+PREFIX_EXPANSION = 24  # a prefix searches its most frequent completions only
+
+_FIELD_RE = re.compile(r"(?<![\w\"])([A-Za-z_]+):")
+_TOKEN_RE = re.compile(r"[^\s()\"]+")
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str  # the cleaned text that was parsed
+    query: wq.Query
+    any_terms: wq.Query  # the same words joined by OR, for the fallback
+
+
+def clean_query(raw: str) -> str:
+    """Bound and normalise query text; raise QueryError for text that cannot be a query."""
+    text = unicodedata.normalize("NFC", raw)
+    # Control characters, lone surrogates and the like carry no meaning in a search box.
+    text = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") else c for c in text
+    ).strip()
+    if not text:
+        raise QueryError("Type a word or two to search for.")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"That search is {len(text):,} characters long; please keep it under "
+            f"{MAX_QUERY_CHARS} characters."
+        )
+    text = _TOKEN_RE.sub(lambda m: m.group(0)[:MAX_TOKEN_CHARS], text)
+    # Fields nobody may search (`slug:`, `title2:`) become plain words.
+    text = _FIELD_RE.sub(
+        lambda m: m.group(0) if m.group(1).lower() in QUERY_FIELDS else m.group(1) + " ", text
+    )
+    text = _FIELD_RE.sub(lambda m: m.group(1).lower() + ":", text)
+    if text.count('"') % 2:
+        text = text.replace('"', " ")  # an unbalanced quote: search the words
+    text = _balance_parentheses(text)
+    if len(_TOKEN_RE.findall(text)) > MAX_TERMS:
+        raise QueryError(f"That search has too many words; please use at most {MAX_TERMS}.")
+    if not re.search(r"\w", text):
+        raise QueryError("Type a word or two to search for: punctuation alone finds nothing.")
+    return text
+
+
+def _balance_parentheses(text: str) -> str:
+    depth, out, too_deep = 0, [], False
+    for c in text:
+        if c == "(":
+            depth += 1
+            too_deep |= depth > MAX_NESTING
+        elif c == ")":
+            if depth == 0:
+                continue
+            depth -= 1
+        out.append(c)
+    text = "".join(out) + ")" * depth
+    return text.replace("(", " ").replace(")", " ") if too_deep else text
+
+
+def _parser(group: Any) -> MultifieldParser:
+    parser = MultifieldParser(list(FIELD_BOOSTS), schema=None, fieldboosts=FIELD_BOOSTS, group=group)
+    # Ranges and `*:*` could touch every term or document; fields are mapped below.
+    parser.remove_plugin_class(RangePlugin)
+    parser.remove_plugin_class(EveryPlugin)
+    parser.add_plugin(PlusMinusPlugin())
+    aliases: dict[str, list[str]] = {}
+    for public, field in QUERY_FIELDS.items():
+        if public != field:
+            aliases.setdefault(field, []).append(public)
+    parser.add_plugin(FieldAliasPlugin(aliases))
+    return parser
+
+
+def parse_query(text: str, schema: Any) -> ParsedQuery:
+    """Parse cleaned text against `schema`; raise QueryError when nothing searchable is left."""
+    parsed = _make(text, schema, AndGroup)
+    if not _has_leaf(parsed):
+        raise QueryError("That search has only operators or punctuation; type a word to find.")
+    return ParsedQuery(text, parsed, _make(text, schema, OrGroup.factory(0.9)))
+
+
+def _has_leaf(q: wq.Query) -> bool:
+    if q is wq.NullQuery:
+        return False
+    if q.is_leaf():
+        return True
+    return any(_has_leaf(sub) for sub in q.children())
+
+
+def _make(text: str, schema: Any, group: Any) -> wq.Query:
+    parser = _parser(group)
+    parser.schema = schema
+    q = parser.parse(text)
+    return _phrases_where_positions(_bound(q), schema)
+
+
+def _phrases_where_positions(q: wq.Query, schema: Any) -> wq.Query:
+    """Search a phrase as plain words in fields indexed without positions (company, event)."""
+    if isinstance(q, wq.Phrase):
+        field = schema[q.fieldname] if q.fieldname in schema else None
+        if field is None or not field.format.supports("positions"):
+            return wq.And([wq.Term(q.fieldname, w) for w in q.words], boost=q.boost)
+        return q
+    if q.is_leaf():
+        return q
+    return q.apply(lambda sub: _phrases_where_positions(sub, schema)).normalize()
+
+
+def _bound(q: wq.Query) -> wq.Query:
+    """Rewrite wildcards: a short or leading one becomes its plain text; no `*a*` survives."""
+    if isinstance(q, wq.Prefix):
+        if len(q.text) < MIN_PREFIX:
+            return wq.Term(q.fieldname, q.text, boost=q.boost) if q.text else wq.NullQuery
+        return q
+    if isinstance(q, wq.Wildcard):
+        stem = re.split(r"[*?]", q.text, maxsplit=1)[0]
+        if len(stem) >= MIN_PREFIX:
+            return wq.Prefix(q.fieldname, stem, boost=q.boost)
+        plain = re.sub(r"[*?]", "", q.text)
+        return wq.Term(q.fieldname, plain, boost=q.boost) if plain else wq.NullQuery
+    if isinstance(q, wq.FuzzyTerm):
+        return wq.Term(q.fieldname, q.text, boost=q.boost)
+    if q.is_leaf():
+        return q
+    return q.apply(_bound).normalize()
+
+
+def expand_prefixes(q: wq.Query, reader: Any) -> wq.Query:
+    """Replace each prefix with a flat OR of its most frequent completions in the index."""
+    if isinstance(q, wq.Prefix):
+        try:
+            terms = list(reader.expand_prefix(q.fieldname, q.text))
+        except (KeyError, ValueError):
+            return wq.NullQuery
+        if not terms:
+            return wq.NullQuery
+        terms.sort(key=lambda t: reader.doc_frequency(q.fieldname, t), reverse=True)
+        words = [t.decode("utf-8") if isinstance(t, bytes) else t for t in terms[:PREFIX_EXPANSION]]
+        expanded = wq.Or([wq.Term(q.fieldname, w) for w in words], boost=q.boost)
+        # Whoosh's default union tree is the cost of wide ORs; the array matcher is flat.
+        expanded.matcher_type = wq.Or.ARRAY_MATCHER
+        return expanded
+    if q.is_leaf():
+        return q
+    return q.apply(lambda sub: expand_prefixes(sub, reader)).normalize()
+
+
+_WORD_RE = re.compile(r"(?<![\w:*?])([^\W\d_]{3,})(?![\w*?:])")
+_OPERATORS = {"and", "or", "not", "andnot", "andmaybe"}
+SPELLING_FIELDS = ("title", "abstract", "people")
+
+
+def suggest_spelling(searcher: Any, text: str) -> str | None:
+    """Return `text` with each word unknown to every field replaced by its closest known word."""
+    reader = searcher.reader()
+    schema = searcher.schema
+    changed = False
+
+    def known(word: str) -> bool:
+        for fieldname in FIELD_BOOSTS:
+            for token in schema[fieldname].process_text(word, mode="query"):
+                if reader.doc_frequency(fieldname, token) > 0:
+                    return True
+        return False
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(1)
+        lower = word.lower()
+        if lower in _OPERATORS or known(lower):
+            return word
+        best: tuple[int, int, str] | None = None
+        for fieldname in SPELLING_FIELDS:
+            # One edit for short words: two edits turn `foo` into half the dictionary.
+            maxdist = 1 if len(lower) <= 5 else 2
+            for candidate in searcher.corrector(fieldname).suggest(lower, limit=3, maxdist=maxdist):
+                rank = (_distance(lower, candidate), -reader.doc_frequency(fieldname, candidate))
+                if best is None or rank < best[:2]:
+                    best = (*rank, candidate)
+        if best is None:
+            return word
+        changed = True
+        return best[2]
+
+    fixed = _WORD_RE.sub(fix, text)
+    return fixed if changed else None
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (words are short; this runs on a handful of candidates)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

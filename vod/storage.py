@@ -1,0 +1,267 @@
+"""Where recordings live: a local folder (the embedded default) or an S3-compatible store.
+
+Views never talk to a backend directly: they ask `Recordings.playback(talk)` for a `Playback`,
+which says what the browser should play and what note the page shows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import quote
+
+from vod.errors import ConfigError, StorageUnavailable
+
+if TYPE_CHECKING:
+    from vod.catalog import Talk
+    from vod.config import Settings
+
+log = logging.getLogger(__name__)
+
+# URL path of the bundled sample clip that stands in for an absent recording.
+PLACEHOLDER_PATH = "/static/placeholder.mp4"
+PLACEHOLDER_CAPTIONS_PATH = "/static/placeholder.en.vtt"
+# How long a store's answer about one key is trusted before asking again.
+EXISTS_TTL = 60.0
+# After the store failed to answer, how long pages skip it instead of waiting on timeouts again.
+OUTAGE_BACKOFF = 15.0
+
+
+def safe_key(key: str) -> str:
+    """Return `key` normalised, or raise ValueError if it could escape its folder."""
+    if not key or "\x00" in key or "\\" in key or key.startswith("/"):
+        raise ValueError(f"unsafe store key {key!r}")
+    parts = PurePosixPath(key).parts
+    if any(part in ("..", ".") for part in parts):
+        raise ValueError(f"unsafe store key {key!r}")
+    return "/".join(parts)
+
+
+class Storage(Protocol):
+    """A store of recordings, addressed by keys like `systems-scale-2024/keynote.mp4`."""
+
+    kind: str
+
+    def exists(self, key: str) -> bool:
+        """Tell whether `key` is in the store; raise StorageUnavailable if it cannot tell."""
+        ...
+
+    def url_for(self, key: str) -> str:
+        """Return a URL the browser can play `key` from; makes no network call."""
+        ...
+
+    def describe(self) -> str:
+        """Say in a few words where recordings are read from."""
+        ...
+
+
+class LocalStorage:
+    """Recordings in a folder; vod serves them itself at /media/ with Range support."""
+
+    kind = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path_for(self, key: str) -> Path | None:
+        """Return the file behind `key`, or None if it is absent or would escape the folder."""
+        try:
+            key = safe_key(key)
+        except ValueError:
+            return None
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return None
+        return path
+
+    def exists(self, key: str) -> bool:
+        return self.path_for(key) is not None
+
+    def url_for(self, key: str) -> str:
+        return "/media/" + quote(safe_key(key))
+
+    def describe(self) -> str:
+        return f"local folder {self.root}"
+
+
+class S3Storage:
+    """Recordings in an S3-compatible bucket; the browser plays them from presigned URLs."""
+
+    kind = "s3"
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        timeout: float = 2.0,
+        expiry: int = 3600,
+        endpoint_url: str | None = None,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.expiry = expiry
+        # boto3's defaults can block one HEAD for minutes; pages must not wait that long.
+        config = Config(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries={"max_attempts": 2, "mode": "standard"},
+            signature_version="s3v4",
+        )
+        # endpoint_url None lets boto3 read AWS_ENDPOINT_URL (MinIO, Ceph, R2, moto).
+        self.client: Any = boto3.client("s3", endpoint_url=endpoint_url, config=config)
+
+    def object_key(self, key: str) -> str:
+        key = safe_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageUnavailable(f"S3 answered {code or 'an error'} for {key!r}") from exc
+        except BotoCoreError as exc:  # timeouts, refused connections, missing credentials
+            raise StorageUnavailable(f"S3 unreachable: {exc}") from exc
+        return True
+
+    def url_for(self, key: str) -> str:
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            url: str = self.client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": self.object_key(key)},
+                ExpiresIn=self.expiry,
+            )
+        except BotoCoreError as exc:  # no credentials configured
+            raise StorageUnavailable(f"cannot sign S3 URLs: {exc}") from exc
+        return url
+
+    def describe(self) -> str:
+        where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        endpoint = getattr(self.client.meta, "endpoint_url", None)
+        return f"{where} at {endpoint}" if endpoint else where
+
+
+def storage_from_settings(settings: Settings) -> Storage:
+    """Build the store the settings select: S3 when a bucket is set, else the media folder."""
+    if settings.s3_bucket:
+        return S3Storage(
+            settings.s3_bucket,
+            settings.s3_prefix,
+            timeout=settings.s3_timeout,
+            expiry=settings.presign_expiry,
+        )
+    if settings.media_dir.exists() and not settings.media_dir.is_dir():
+        raise ConfigError(f"VOD_MEDIA_DIR={settings.media_dir} is not a folder")
+    return LocalStorage(settings.media_dir)
+
+
+PlaybackStatus = Literal["ok", "external", "placeholder", "unavailable"]
+
+
+@dataclass(frozen=True)
+class Playback:
+    """What the player plays for one talk, and what the page says about it."""
+
+    status: PlaybackStatus
+    src: str | None
+    media_type: str
+    captions: tuple[tuple[str, str, str], ...] = ()  # (lang, label, url)
+    note: str | None = None
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.status == "placeholder"
+
+
+class Recordings:
+    """Resolve talks to playable sources, remembering answers briefly and backing off outages."""
+
+    def __init__(self, storage: Storage, ttl: float = EXISTS_TTL) -> None:
+        self.storage = storage
+        self.ttl = ttl
+        self._known: dict[str, tuple[float, bool]] = {}
+        self._down_until = 0.0
+        self._last_error: str | None = None
+        self._lock = threading.Lock()
+
+    def exists(self, key: str) -> bool:
+        """Tell whether the store has `key`, from a short-lived cache when possible."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._known.get(key)
+            if cached and now - cached[0] < self.ttl:
+                return cached[1]
+            if now < self._down_until:
+                raise StorageUnavailable(self._last_error or "storage unavailable")
+        try:
+            found = self.storage.exists(key)
+        except StorageUnavailable as exc:
+            with self._lock:
+                self._down_until = time.monotonic() + OUTAGE_BACKOFF
+                self._last_error = str(exc)
+            log.warning("recording store unavailable: %s", exc)
+            raise
+        with self._lock:
+            self._known[key] = (now, found)
+            self._last_error = None
+        return found
+
+    def health(self) -> dict[str, Any]:
+        """Report the store and whether its last answer was an error."""
+        degraded = time.monotonic() < self._down_until
+        return {
+            "kind": self.storage.kind,
+            "status": "degraded" if degraded else "ok",
+            "detail": self._last_error if degraded else None,
+        }
+
+    def playback(self, talk: Talk) -> Playback:
+        """Decide what the player plays for `talk`: the recording, the placeholder, or nothing."""
+        rec = talk.recording
+        if rec.url:
+            captions = tuple((c.lang, c.label, c.url) for c in rec.captions if c.url)
+            return Playback("external", rec.url, rec.media_type, captions)
+        key = rec.key
+        assert key is not None  # the loader gives every non-external recording a key
+        try:
+            if self.exists(key):
+                return Playback("ok", self.storage.url_for(key), rec.media_type,
+                                self._captions(talk))
+        except StorageUnavailable:
+            return Playback(
+                "unavailable", None, rec.media_type,
+                note="The recording is temporarily unavailable: its store is not answering. "
+                "Please try again in a few minutes.",
+            )
+        return Playback(
+            "placeholder", PLACEHOLDER_PATH, "video/mp4",
+            (("en", "English (describes the sample clip)", PLACEHOLDER_CAPTIONS_PATH),),
+            note="This recording is not available here yet. "
+            "A short placeholder clip plays in its place.",
+        )
+
+    def _captions(self, talk: Talk) -> tuple[tuple[str, str, str], ...]:
+        out = []
+        for c in talk.recording.captions:
+            if c.url:
+                out.append((c.lang, c.label, c.url))
+            elif c.key:
+                try:
+                    out.append((c.lang, c.label, self.storage.url_for(c.key)))
+                except (StorageUnavailable, ValueError):
+                    continue
+        return tuple(out)

@@ -1,0 +1,49 @@
+"""Moments in a recording: parse `?t=` values and format durations for people."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS_RE = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?$")
+_CLOCK_RE = re.compile(r"^(?:(\d{1,3}):)?(\d{1,4}):(\d{2})$")
+MAX_SECONDS = 100 * 3600  # no talk is longer; larger values are typos or probes
+
+
+def parse_moment(value: str | None) -> int | None:
+    """Read `754`, `90s`, `1m30s`, `1h2m3s`, `12:34` or `1:02:03` as seconds; None if invalid."""
+    if not value:
+        return None
+    text = value.strip().lower()
+    if len(text) > 16:
+        return None
+    seconds: int | None = None
+    if m := _CLOCK_RE.match(text):
+        hours, minutes, secs = int(m.group(1) or 0), int(m.group(2)), int(m.group(3))
+        if secs < 60 and (m.group(1) is None or minutes < 60):
+            seconds = hours * 3600 + minutes * 60 + secs
+    elif (m := _UNITS_RE.match(text)) and any(m.groups()):
+        hours, minutes, secs = (int(g or 0) for g in m.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    if seconds is None or seconds > MAX_SECONDS:
+        return None
+    return seconds
+
+
+def format_clock(seconds: int | float | None) -> str:
+    """Format seconds as `m:ss` or `h:mm:ss`."""
+    if seconds is None:
+        return ""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_duration(seconds: int | None) -> str:
+    """Format a length for reading: `42 min`, `1 h 5 min`, `45 s`."""
+    if not seconds:
+        return ""
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"

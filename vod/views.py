@@ -1,0 +1,292 @@
+"""Endpoints: read the request, ask the catalog, index or store, hand finished data on.
+
+Whoosh and the S3 client block, so endpoints that use them are plain `def` functions, which
+Starlette runs in its thread pool.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
+
+from vod import pages
+from vod.errors import IndexNotBuilt, NotFound, QueryError, TalkNotFound
+from vod.index.searcher import MAX_PAGE
+from vod.state import vod_state
+from vod.storage import LocalStorage
+from vod.timecode import parse_moment
+
+log = logging.getLogger(__name__)
+
+# Pages change only when the catalog does; a CDN may keep them briefly.
+PAGE_CACHE = "public, max-age=60"
+# Talk pages carry presigned URLs that expire, so they are cached for less time.
+TALK_CACHE = "public, max-age=30"
+
+
+class Urls:
+    """Build absolute links for JSON and feeds, from VOD_BASE_URL or the request."""
+
+    def __init__(self, request: Request) -> None:
+        base = vod_state(request).settings.base_url
+        self.base = base or str(request.base_url).rstrip("/")
+        self.request = request
+
+    def absolute(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else self.base + path
+
+    def talk(self, slug: str) -> str:
+        return self.absolute(self.request.app.url_path_for("talk", slug=slug))
+
+    def speaker(self, slug: str) -> str:
+        return self.absolute(self.request.app.url_path_for("speaker", slug=slug))
+
+    def event(self, slug: str) -> str:
+        return self.absolute(self.request.app.url_path_for("event", event=slug))
+
+
+def _render(request: Request, template: str, status: int = 200, cache: str | None = PAGE_CACHE,
+            **context: Any) -> Response:
+    response = vod_state(request).templates.TemplateResponse(
+        request, template, context, status_code=status
+    )
+    if cache and status == 200:
+        response.headers["Cache-Control"] = cache
+    return response
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw[:6]) <= 10_000:
+        raise HTTPException(400, "page must be a whole number from 1")
+    return int(raw)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+# ---- HTML pages ---------------------------------------------------------------------------
+
+
+def home(request: Request) -> Response:
+    state = vod_state(request)
+    return _render(request, "home.html", page=pages.home_page(state.catalog))
+
+
+def event(request: Request) -> Response:
+    state = vod_state(request)
+    page = pages.event_page(state.catalog, request.path_params["event"])
+    return _render(request, "event.html", page=page)
+
+
+def _redirect_old_slug(request: Request, slug: str, route: str) -> Response | None:
+    current = vod_state(request).catalog.redirect_for(slug)
+    if current is None:
+        return None
+    target = request.app.url_path_for(route, slug=current)
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(target, status_code=301)
+
+
+def talk(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if (moved := _redirect_old_slug(request, slug, "talk")) is not None:
+        return moved
+    state = vod_state(request)
+    start_at = parse_moment(request.query_params.get("t"))
+    page = pages.talk_page(state.catalog, state.recordings, slug, start_at)
+    return _render(request, "talk.html", cache=TALK_CACHE, page=page)
+
+
+def embed(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if (moved := _redirect_old_slug(request, slug, "embed")) is not None:
+        return moved
+    state = vod_state(request)
+    start_at = parse_moment(request.query_params.get("t"))
+    page = pages.talk_page(state.catalog, state.recordings, slug, start_at)
+    return _render(request, "embed.html", cache=TALK_CACHE, page=page)
+
+
+def speaker(request: Request) -> Response:
+    state = vod_state(request)
+    return _render(request, "speaker.html",
+                   page=pages.speaker_page(state.catalog, request.path_params["slug"]))
+
+
+def _run_search(request: Request) -> tuple[pages.SearchPage, int]:
+    state = vod_state(request)
+    query = request.query_params.get("q", "")
+    page_number = min(_page_number(request), MAX_PAGE)
+    if not query.strip():
+        return pages.search_page(state.catalog, "", None), 200
+    try:
+        results = state.search.search(query, page=page_number)
+    except QueryError as exc:
+        return pages.search_page(state.catalog, query, None, error=str(exc)), 400
+    except IndexNotBuilt:
+        log.error("search asked for while no index is built")
+        return pages.search_page(
+            state.catalog, query, None,
+            error="Search is not available right now: the index is being built. "
+            "Please try again in a minute.",
+        ), 503
+    return pages.search_page(state.catalog, query, results), 200
+
+
+def search(request: Request) -> Response:
+    page, status = _run_search(request)
+    return _render(request, "search.html", status=status, page=page)
+
+
+def healthz(request: Request) -> Response:
+    state = vod_state(request)
+    try:
+        info = state.search.info
+        index: dict[str, Any] = {"status": "ok", "version": info.path.name,
+                                 "documents": info.documents, "built_at": info.built_at}
+    except IndexNotBuilt as exc:
+        index = {"status": "missing", "detail": str(exc)}
+    storage = state.recordings.health()
+    body = {
+        "status": "ok" if index["status"] == "ok" and storage["status"] == "ok" else "degraded",
+        "catalog": {"talks": len(state.catalog.talks), "events": len(state.catalog.events),
+                    "digest": state.catalog.digest},
+        "index": index,
+        "storage": storage,
+    }
+    # Degraded storage keeps the site up: the load balancer should keep sending traffic.
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def media(request: Request) -> Response:
+    """Serve a local recording with Range support; nothing outside the media folder."""
+    storage = vod_state(request).recordings.storage
+    if not isinstance(storage, LocalStorage):
+        raise HTTPException(404, "recordings are not served from this host")
+    path = storage.path_for(request.path_params["key"])
+    if path is None:
+        raise HTTPException(404, "no such recording")
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+
+# ---- JSON API -----------------------------------------------------------------------------
+
+
+def _next_url(request: Request, page: int, has_more: bool) -> str | None:
+    if not has_more:
+        return None
+    params = dict(request.query_params)
+    params["page"] = str(page + 1)
+    return Urls(request).absolute(request.url.path + "?" + urlencode(params))
+
+
+def api_talks(request: Request) -> Response:
+    state = vod_state(request)
+    page = _page_number(request)
+    event_slug = request.query_params.get("event")
+    if event_slug is not None:
+        state.catalog.event(event_slug)  # 404 for an unknown event
+        talks = state.catalog.event_talks(event_slug)
+    else:
+        talks = [t for e in state.catalog.events_newest_first()
+                 for t in state.catalog.event_talks(e.slug)]
+    size = pages.LIST_PAGE_SIZE
+    chunk = talks[(page - 1) * size : page * size]
+    urls = Urls(request)
+    return JSONResponse(
+        {
+            "total": len(talks),
+            "results": [pages.talk_summary_json(pages.talk_card(state.catalog, t), urls)
+                        for t in chunk],
+            "next": _next_url(request, page, page * size < len(talks)),
+        },
+        headers={"Cache-Control": PAGE_CACHE},
+    )
+
+
+def api_talk(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if (moved := _redirect_old_slug(request, slug, "api_talk")) is not None:
+        return moved
+    state = vod_state(request)
+    page = pages.talk_page(state.catalog, state.recordings, slug)
+    return JSONResponse(pages.talk_json(page, Urls(request)),
+                        headers={"Cache-Control": TALK_CACHE})
+
+
+def api_event(request: Request) -> Response:
+    state = vod_state(request)
+    page = pages.event_page(state.catalog, request.path_params["event"])
+    return JSONResponse(pages.event_json(page, Urls(request)),
+                        headers={"Cache-Control": PAGE_CACHE})
+
+
+def api_search(request: Request) -> Response:
+    page, status = _run_search(request)
+    if page.error:
+        return JSONResponse({"error": page.error, "query": page.query}, status_code=status)
+    results = page.results
+    urls = Urls(request)
+    if results is None:
+        return JSONResponse({"error": "add a query: /api/search?q=words", "query": ""},
+                            status_code=400)
+    return JSONResponse(
+        {
+            "query": results.query,
+            "total": results.total,
+            "page": results.page,
+            "results": [pages.search_hit_json(h, urls) for h in page.hits],
+            "next": _next_url(request, results.page,
+                              results.page < results.pages and results.page < MAX_PAGE),
+            "corrected": results.corrected,
+            "searched_corrected": results.searched_corrected,
+            "any_terms": results.any_terms,
+        },
+        headers={"Cache-Control": PAGE_CACHE},
+    )
+
+
+# ---- errors -------------------------------------------------------------------------------
+
+
+def _error(request: Request, status: int, message: str, suggestion: str = "") -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": message}, status_code=status)
+    try:
+        return _render(request, "error.html", status=status, cache=None,
+                       status_code=status, message=message, suggestion=suggestion)
+    except Exception:  # the error page itself must never fail
+        log.exception("error page failed")
+        return Response(message, status_code=status, media_type="text/plain")
+
+
+def not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotFound)
+    words = exc.slug.replace("-", " ")[:100] if isinstance(exc, TalkNotFound) else ""
+    return _error(request, 404, f"There is no {exc.kind} at this address.", words)
+
+
+def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        words = request.url.path.rsplit("/", 1)[-1].replace("-", " ")[:100]
+        return _error(request, 404, "There is no page at this address.", words)
+    return _error(request, exc.status_code, str(exc.detail))
+
+
+def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+    return _error(request, 500, "Something went wrong on our side. It has been logged.")
