@@ -45,5 +45,6 @@ def format_duration(seconds: int | None) -> str:
         return ""
     if seconds < 60:
         return f"{seconds} s"
-    hours, minutes = divmod(round(seconds / 60), 60)
+    # Half a minute rounds up, always (round() would send 150 s to 2 min but 210 s to 4 min).
+    hours, minutes = divmod((seconds + 30) // 60, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"

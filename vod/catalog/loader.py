@@ -7,6 +7,7 @@ serves every event. The format is documented in README.md ("The catalog format")
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import re
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 from vod.catalog.model import (
     TALK_KINDS,
@@ -39,6 +41,7 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A store key: relative, forward slashes, no `..` or empty parts (checked again by storage).
 KEY_RE = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[A-Za-z0-9._~@+\-/ ]+$")
 DURATION_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
+CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 MAX_TEXT = 100_000  # characters in one field; a longer one is a mistake, not content
 
 
@@ -48,7 +51,7 @@ class _Invalid(Exception):
 
 @dataclass(frozen=True)
 class _Ref:
-    """A reference to a speaker slug, with the line it was written on."""
+    """A slug (a speaker, or a talk's former slug) with the line it was written on."""
 
     slug: str
     line: int
@@ -77,12 +80,23 @@ class _Context:
         except (ConstructorError, ValueError) as exc:
             raise _Invalid(f"cannot read this value ({exc})") from None
 
+    def written(self, node: Node) -> Any:
+        """Like `scalar`, but a number keeps the text it was written as.
+
+        YAML 1.1 reads unquoted `14:00` as 840 and `0x1F` as 31; in a text field or a slug
+        the person meant the characters they typed.
+        """
+        value = self.scalar(node)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(node.value)
+        return value
+
 
 # ---- value parsers: each returns the value or raises _Invalid --------------------------------
 
 
 def _text(ctx: _Context, node: Node, field: str) -> str | None:
-    value = ctx.scalar(node)
+    value = ctx.written(node)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -103,7 +117,7 @@ def _required_text(ctx: _Context, node: Node, field: str) -> str:
 
 
 def _slug(ctx: _Context, node: Node, field: str) -> str:
-    value = ctx.scalar(node)
+    value = ctx.written(node)
     if not isinstance(value, str) or not SLUG_RE.match(value):
         raise _Invalid(
             f"{value!r} is not a slug (lowercase letters, digits and single hyphens, "
@@ -112,7 +126,7 @@ def _slug(ctx: _Context, node: Node, field: str) -> str:
     return value
 
 
-def _speaker_ref(ctx: _Context, node: Node, field: str) -> _Ref:
+def _slug_ref(ctx: _Context, node: Node, field: str) -> _Ref:
     return _Ref(_slug(ctx, node, field), node.start_mark.line + 1)
 
 
@@ -162,21 +176,26 @@ def _timezone(ctx: _Context, node: Node, field: str) -> str:
 
 
 def _clock(ctx: _Context, node: Node, field: str) -> time | datetime:
-    """A local time `10:05`, or a local date and time `2024-06-12 10:05`."""
+    """A local time `10:05`, or a local date and time `2024-06-12 10:05`.
+
+    A date and time with an explicit offset (`2024-06-12T17:05:00Z`) is kept aware and turned
+    into the event's time zone; everything else is local to the event.
+    """
     value = ctx.scalar(node)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 3600:
-        # YAML 1.1 reads an unquoted 10:05 as the sexagesimal number 605.
-        hours, minutes = divmod(value, 60)
-        if hours < 24:
-            return time(hours, minutes)
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    if isinstance(value, str):
-        try:
-            return time.fromisoformat(value) if len(value) <= 8 else datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _Invalid(f"expected a time like 10:05 or 2024-06-12 10:05, got {value!r}")
+        return value
+    # Read the text as written: YAML 1.1 turns an unquoted 10:05 into the number 605, and a
+    # plain number such as 930 is not a time at all (it is not 15:30).
+    text = str(node.value).strip()
+    if not isinstance(value, bool) and isinstance(value, int | str):
+        if m := CLOCK_RE.match(text):
+            return time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+        if isinstance(value, str) and len(text) > 8:
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                pass
+    raise _Invalid(f"expected a time like 10:05 or 2024-06-12 10:05, got {text!r}")
 
 
 def _seconds(ctx: _Context, node: Node, field: str) -> int:
@@ -229,7 +248,8 @@ def _mapping(spec: dict[str, _Spec]) -> Parser:
     def parse(ctx: _Context, node: Node, field: str) -> dict[str, Any]:
         if not isinstance(node, MappingNode):
             raise _Invalid(f"expected a mapping with the fields {', '.join(spec)}")
-        out: dict[str, Any] = {"__line__": node.start_mark.line + 1}
+        lines: dict[str, int] = {}  # the line each field's value is on, for later problems
+        out: dict[str, Any] = {"__line__": node.start_mark.line + 1, "__lines__": lines}
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else None
@@ -247,6 +267,7 @@ def _mapping(spec: dict[str, _Spec]) -> Parser:
                 )
                 continue
             seen.add(key)
+            lines[key] = value_node.start_mark.line + 1
             try:
                 out[key] = spec[key].parse(ctx, value_node, where)
             except _Invalid as exc:
@@ -292,10 +313,10 @@ _TALK = _mapping(
         "start": _Spec(_clock),
         "end": _Spec(_clock),
         "abstract": _Spec(_text),
-        "speakers": _Spec(_list_of(_speaker_ref)),
-        "recording_speakers": _Spec(_list_of(_speaker_ref)),
+        "speakers": _Spec(_list_of(_slug_ref)),
+        "recording_speakers": _Spec(_list_of(_slug_ref)),
         "recording": _Spec(_RECORDING),
-        "former_slugs": _Spec(_list_of(_slug)),
+        "former_slugs": _Spec(_list_of(_slug_ref)),
         "tags": _Spec(_list_of(_required_text)),
         "links": _Spec(_list_of(_LINK)),
     }
@@ -341,7 +362,9 @@ def catalog_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if not path.is_dir():
-        raise CatalogError([CatalogProblem(str(path), None, "VOD_CATALOG", "no such file or folder")])
+        raise CatalogError(
+            [CatalogProblem(str(path), None, "VOD_CATALOG", "no such file or folder")]
+        )
     files = [
         p
         for p in sorted(path.rglob("*"))
@@ -373,6 +396,18 @@ def _read_file(path: Path, label: str, problems: list[CatalogProblem]) -> dict[s
         line = mark.line + 1 if mark else None
         problems.append(CatalogProblem(label, line, "(syntax)", f"YAML error: {exc.problem}"))
         return None
+    except ReaderError as exc:
+        # A control character (often pasted from a PDF); the reader knows only its offset.
+        line = text.count("\n", 0, exc.position) + 1
+        problems.append(
+            CatalogProblem(
+                label,
+                line,
+                "(syntax)",
+                f"YAML error: the control character U+{exc.character:04X} is not allowed",
+            )
+        )
+        return None
     except yaml.YAMLError as exc:
         problems.append(CatalogProblem(label, None, "(syntax)", f"YAML error: {exc}"))
         return None
@@ -384,7 +419,7 @@ def _read_file(path: Path, label: str, problems: list[CatalogProblem]) -> dict[s
     except _Invalid as exc:
         ctx.problem(root, "(file)", str(exc))
         return None
-    if data.get("talks") and not isinstance(data.get("event"), dict):
+    if data.get("talks") and "event" not in data:  # a bad event is already reported
         ctx.problem(root, "event", "a file with talks needs an event")
     return data
 
@@ -394,8 +429,27 @@ def _ok(value: Any) -> bool:
 
 
 def _local(day: date, value: time | datetime, tz: ZoneInfo) -> datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(tz)
     naive = value if isinstance(value, datetime) else datetime.combine(day, value)
     return naive.replace(tzinfo=tz)
+
+
+def _has_bad(value: Any) -> bool:
+    """Tell whether a checked value holds a failed check anywhere inside it."""
+    if value is _BAD:
+        return True
+    if isinstance(value, dict):
+        return any(_has_bad(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_bad(v) for v in value)
+    return False
+
+
+def _line(raw: dict[str, Any], name: str) -> int:
+    """The line of field `name` of a checked mapping, else the mapping's first line."""
+    line: int = raw["__lines__"].get(name, raw["__line__"])
+    return line
 
 
 class _Builder:
@@ -411,32 +465,41 @@ class _Builder:
         self.refs: list[tuple[str, str, _Ref]] = []  # (file, field, ref) to check at the end
 
     def add(self, label: str, data: dict[str, Any]) -> None:
-        for i, raw in enumerate(data.get("speakers") or []):
+        speakers: Any = data.get("speakers")
+        for i, raw in enumerate(speakers if _ok(speakers) else []):
             self._add_speaker(label, f"speakers[{i}]", raw)
-        event = self._add_event(label, data.get("event"))
-        for i, raw in enumerate(data.get("talks") or []):
-            if event is not None:
-                self._add_talk(label, f"talks[{i}]", raw, event, i)
+        raw_event = data.get("event")
+        event = self._add_event(label, raw_event if _ok(raw_event) else None)
+        talks: Any = data.get("talks")
+        for i, raw in enumerate(talks if _ok(talks) else []):
+            # Without a usable event the talk is not built, but its slugs and speaker
+            # references are still checked, so every problem is reported in one pass.
+            self._add_talk(label, f"talks[{i}]", raw, event, i)
 
     def _problem(self, file: str, line: int | None, field: str, message: str) -> None:
         self.problems.append(CatalogProblem(file, line, field, message))
 
     def _add_speaker(self, label: str, field: str, raw: dict[str, Any]) -> None:
-        if not all(_ok(raw.get(k)) for k in ("slug",)) or any(v is _BAD for v in raw.values()):
+        slug: Any = raw.get("slug")
+        if not _ok(slug):
             return
-        slug = raw["slug"]
         if slug in self.speakers:
-            self._problem(label, raw["__line__"], f"{field}.slug", f"speaker {slug!r} is defined twice")
+            self._problem(
+                label, _line(raw, "slug"), f"{field}.slug", f"speaker {slug!r} is defined twice"
+            )
             return
+        # A speaker with a bad field is still registered (its field is already reported), so
+        # the talks naming it do not each report an unknown speaker too.
+        good = {k: (None if v is _BAD else v) for k, v in raw.items()}
         self.speakers[slug] = Speaker(
             slug=slug,
-            name=raw.get("name"),
-            company=raw.get("company"),
-            job_title=raw.get("job_title"),
-            bio=raw.get("bio"),
-            photo=raw.get("photo"),
-            url=raw.get("url"),
-            aliases=tuple(raw.get("aliases") or ()),
+            name=good.get("name"),
+            company=good.get("company"),
+            job_title=good.get("job_title"),
+            bio=good.get("bio"),
+            photo=good.get("photo"),
+            url=good.get("url"),
+            aliases=tuple(good.get("aliases") or ()),
         )
 
     def _add_event(self, label: str, raw: dict[str, Any] | None) -> Event | None:
@@ -444,11 +507,13 @@ class _Builder:
             return None
         slug = raw["slug"]
         if slug in self.events:
-            self._problem(label, raw["__line__"], "event.slug", f"event {slug!r} is defined twice")
+            self._problem(
+                label, _line(raw, "slug"), "event.slug", f"event {slug!r} is defined twice"
+            )
             return None
         start, end = raw["start_date"], raw.get("end_date") or raw["start_date"]
         if end < start:
-            self._problem(label, raw["__line__"], "event.end_date", "ends before it starts")
+            self._problem(label, _line(raw, "end_date"), "event.end_date", "ends before it starts")
             return None
         event = Event(
             slug=slug,
@@ -469,48 +534,65 @@ class _Builder:
         owner = self.slug_owner.get(slug)
         if owner is not None:
             self._problem(
-                label, line, field,
+                label,
+                line,
+                field,
                 f"slug {slug!r} is already used by talk {owner[0]!r}; a slug is never reused",
             )
             return False
         self.slug_owner[slug] = (talk, line)
         return True
 
-    def _add_talk(self, label: str, field: str, raw: dict[str, Any], event: Event, pos: int) -> None:
-        line = raw["__line__"]
-        if any(v is _BAD for v in raw.values()):
-            return
-        slug = raw["slug"]
-        if not self._claim(label, line, f"{field}.slug", slug, slug):
-            return
+    def _add_talk(
+        self, label: str, field: str, raw: dict[str, Any], event: Event | None, pos: int
+    ) -> None:
+        slug: Any = raw.get("slug")
+        claimed = _ok(slug) and self._claim(label, _line(raw, "slug"), f"{field}.slug", slug, slug)
+        formers: list[_Ref] = raw.get("former_slugs") or []
+        if claimed and _ok(formers):
+            for i, former in enumerate(formers):
+                where = f"{field}.former_slugs[{i}]"
+                if former.slug == slug:
+                    self._problem(label, former.line, where, "is the talk's own slug")
+                elif self._claim(label, former.line, where, former.slug, slug):
+                    self.redirects[former.slug] = slug
+        speakers: list[_Ref] = raw.get("speakers") or []
+        if not _ok(speakers):
+            speakers = []
+        for i, ref in enumerate(speakers):
+            self.refs.append((label, f"{field}.speakers[{i}]", ref))
+        recorded: list[_Ref] = speakers
+        if "recording_speakers" in raw:
+            given = raw["recording_speakers"]
+            recorded = given if _ok(given) else []
+            # Only a list that is written out is checked: the default repeats `speakers`, whose
+            # unknown names are already reported once.
+            for i, ref in enumerate(recorded):
+                self.refs.append((label, f"{field}.recording_speakers[{i}]", ref))
+        if event is None or not claimed or _has_bad(raw):
+            return  # every failed check is already reported; there is no talk to build
         tz = ZoneInfo(event.timezone)
         start = _local(event.start_date, raw["start"], tz) if _ok(raw.get("start")) else None
         end = _local(event.start_date, raw["end"], tz) if _ok(raw.get("end")) else None
         if end is not None and start is None:
-            self._problem(label, line, f"{field}.end", "an end time needs a start time")
+            self._problem(
+                label, _line(raw, "end"), f"{field}.end", "an end time needs a start time"
+            )
             return
         if start is not None and end is not None and end <= start:
-            self._problem(label, line, f"{field}.end", "ends before it starts")
+            self._problem(label, _line(raw, "end"), f"{field}.end", "ends before it starts")
             return
         if start is not None and not (
             event.start_date <= start.date() <= event.end_date + timedelta(days=1)
         ):
             self._problem(
-                label, line, f"{field}.start",
+                label,
+                _line(raw, "start"),
+                f"{field}.start",
                 f"{start:%Y-%m-%d} is outside the event's dates "
                 f"({event.start_date} to {event.end_date})",
             )
             return
-        for i, former in enumerate(raw.get("former_slugs") or []):
-            if former == slug:
-                self._problem(label, line, f"{field}.former_slugs[{i}]", "is the talk's own slug")
-            elif self._claim(label, line, f"{field}.former_slugs[{i}]", former, slug):
-                self.redirects[former] = slug
-        speakers = raw.get("speakers") or []
-        recorded = raw["recording_speakers"] if "recording_speakers" in raw else speakers
-        for list_name, refs in (("speakers", speakers), ("recording_speakers", recorded)):
-            for i, ref in enumerate(refs):
-                self.refs.append((label, f"{field}.{list_name}[{i}]", ref))
         self.talks[slug] = Talk(
             slug=slug,
             event=event.slug,
@@ -522,8 +604,10 @@ class _Builder:
             end=end,
             speakers=_dedupe(r.slug for r in speakers),
             recording_speakers=_dedupe(r.slug for r in recorded),
-            recording=self._recording(label, f"{field}.recording", raw.get("recording"), event, slug),
-            former_slugs=tuple(raw.get("former_slugs") or ()),
+            recording=self._recording(
+                label, f"{field}.recording", raw.get("recording"), event, slug
+            ),
+            former_slugs=tuple(r.slug for r in formers),
             tags=tuple(raw.get("tags") or ()),
             links=tuple(Link(x["title"], x["url"]) for x in raw.get("links") or ()),
             position=pos,
@@ -553,8 +637,10 @@ class _Builder:
                 for c in raw.get("captions") or ()
             ),
             chapters=tuple(
-                sorted((Chapter(c["start"], c["title"]) for c in raw.get("chapters") or ()),
-                       key=lambda c: c.start)
+                sorted(
+                    (Chapter(c["start"], c["title"]) for c in raw.get("chapters") or ()),
+                    key=lambda c: c.start,
+                )
             ),
         )
 
@@ -563,14 +649,17 @@ class _Builder:
             if ref.slug not in self.speakers:
                 hint = difflib.get_close_matches(ref.slug, self.speakers, n=1)
                 self._problem(
-                    label, ref.line, field,
+                    label,
+                    ref.line,
+                    field,
                     f"unknown speaker {ref.slug!r}"
                     + (f"; did you mean {hint[0]!r}?" if hint else " (add it under speakers:)"),
                 )
         for former, current in self.redirects.items():
             if former in self.talks:
                 self._problem(
-                    self.events[self.talks[current].event].source, None,
+                    self.events[self.talks[current].event].source,
+                    None,
                     f"talks[{current}].former_slugs",
                     f"{former!r} is the slug of another talk",
                 )
@@ -580,8 +669,14 @@ def _dedupe(slugs: Iterator[str] | Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(slugs))
 
 
-MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm",
-               ".ogv": "video/ogg", ".m3u8": "application/vnd.apple.mpegurl", ".mov": "video/mp4"}
+MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+    ".ogv": "video/ogg",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mov": "video/mp4",
+}
 
 
 def _guess_media_type(ref: str) -> str:
@@ -603,10 +698,8 @@ def validate_catalog(path: Path) -> tuple[Catalog | None, list[CatalogProblem]]:
         label = str(file.relative_to(base)) if path.is_dir() else str(file)
         if path.is_dir():
             label = str(path / label)
-        try:
+        with contextlib.suppress(OSError):  # an unreadable file is reported by _read_file
             digest.update(file.read_bytes())
-        except OSError:
-            pass
         data = _read_file(file, label, problems)
         if data is not None:
             builder.add(label, data)

@@ -209,10 +209,11 @@ class Catalog:
         return talk.recording.key
 
 
-def _agenda_key(talk: Talk) -> tuple[int, str, int]:
+def _agenda_key(talk: Talk) -> tuple[int, float, int]:
+    # By instant, not by local clock text: the hour repeated when clocks go back sorts right.
     if talk.start is None:
-        return (1, "", talk.position)
-    return (0, talk.start.isoformat(), talk.position)
+        return (1, 0.0, talk.position)
+    return (0, talk.start.timestamp(), talk.position)
 
 
 def default_recording_key(event: str, talk: str) -> str:
