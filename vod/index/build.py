@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 POINTER = "CURRENT"
 META = "meta.json"
 # Bump when the schema or the documents change shape, so older indexes are rebuilt.
-INDEX_FORMAT = 1
+# 2: English text is stemmed with Snowball (Porter2) instead of Porter.
+INDEX_FORMAT = 3
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
 # An unfinished build folder older than this is abandoned (its builder died) and removed.
@@ -158,7 +159,12 @@ def prune_versions(index_dir: Path) -> list[Path]:
     now = time.time()
     for partial in index_dir.glob(".building-*"):
         pid = partial.name.rsplit("-", 1)[-1]
-        if not _pid_alive(pid) or now - partial.stat().st_mtime > ABANDONED_AFTER:
+        try:
+            # A live builder may finish (rename its folder) between the glob and the stat.
+            age = now - partial.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if not _pid_alive(pid) or age > ABANDONED_AFTER:
             shutil.rmtree(partial, ignore_errors=True)
             removed.append(partial)
     return removed

@@ -37,6 +37,8 @@ PREFIX_EXPANSION = 24  # a prefix searches its most frequent completions only
 
 _FIELD_RE = re.compile(r"(?<![\w\"])([A-Za-z_]+):")
 _TOKEN_RE = re.compile(r"[^\s()\"]+")
+# Whoosh's operator words; alone (or only with each other) they are not a search.
+_OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def clean_query(raw: str) -> str:
         raise QueryError(f"That search has too many words; please use at most {MAX_TERMS}.")
     if not re.search(r"\w", text):
         raise QueryError("Type a word or two to search for: punctuation alone finds nothing.")
+    if all(token in _OPERATOR_WORDS for token in _TOKEN_RE.findall(text)):
+        raise QueryError("That search has only operators or punctuation; type a word to find.")
     return text
 
 
@@ -84,6 +88,7 @@ def _balance_parentheses(text: str) -> str:
             too_deep |= depth > MAX_NESTING
         elif c == ")":
             if depth == 0:
+                out.append(" ")  # dropped, but still ends the word before it
                 continue
             depth -= 1
         out.append(c)
@@ -92,11 +97,15 @@ def _balance_parentheses(text: str) -> str:
 
 
 def _parser(group: Any) -> MultifieldParser:
-    parser = MultifieldParser(list(FIELD_BOOSTS), schema=None, fieldboosts=FIELD_BOOSTS, group=group)
+    parser = MultifieldParser(
+        list(FIELD_BOOSTS), schema=None, fieldboosts=FIELD_BOOSTS, group=group
+    )
     # Ranges and `*:*` could touch every term or document; fields are mapped below.
     parser.remove_plugin_class(RangePlugin)
     parser.remove_plugin_class(EveryPlugin)
-    parser.add_plugin(PlusMinusPlugin())
+    # `+word` and `-word` only at the start of a word: Whoosh's default also splits
+    # `Müller-Test` or `up-leveled` into "Müller AND NOT Test".
+    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     aliases: dict[str, list[str]] = {}
     for public, field in QUERY_FIELDS.items():
         if public != field:
@@ -124,15 +133,78 @@ def _has_leaf(q: wq.Query) -> bool:
 def _make(text: str, schema: Any, group: Any) -> wq.Query:
     parser = _parser(group)
     parser.schema = schema
-    q = parser.parse(text)
+    try:
+        q = parser.parse(text)
+    except Exception:
+        # Whoosh's parser fails its own asserts on some operator runs (`NOT NOT x`,
+        # `x ANDNOT ANDNOT y`): search those operators as the plain words they were typed as.
+        plain = re.sub(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)\b", lambda m: m[0].lower(), text)
+        try:
+            q = parser.parse(plain)
+        except Exception:
+            raise QueryError(
+                "That search could not be understood; please try plain words."
+            ) from None
+    q = _optional_stop_words(q, schema, _stopping_fields(schema))
     return _phrases_where_positions(_bound(q), schema)
+
+
+def _stopping_fields(schema: Any) -> frozenset[str]:
+    """The searched fields whose analyzer drops stop words ("the", "at") and 1-letter words."""
+    return frozenset(
+        name
+        for name in FIELD_BOOSTS
+        if name in schema and not list(schema[name].process_text("the", mode="query"))
+    )
+
+
+def _optional_stop_words(q: wq.Query, schema: Any, stopping: frozenset[str]) -> wq.Query:
+    """Drop stop words from AND groups, where they would make every talk miss.
+
+    `training arctic at snowflake` asks each word in every field, but `at` is left only in the
+    name, company and tag fields (the English text fields drop it), so requiring it would find
+    nothing. A word searched in none of the stopping fields is such a word; it is dropped
+    from an AND when other words remain. A stop word alone, or named with a field
+    (`speaker:will`), is still searched.
+    """
+    if q.is_leaf():
+        return q
+    if isinstance(q, wq.And) and stopping:
+        kept = [sub for sub in q.subqueries if not _is_stop_word(sub, schema, stopping)]
+        if (
+            kept
+            and len(kept) < len(q.subqueries)
+            and any(not isinstance(sub, wq.Not) for sub in kept)
+        ):
+            q = wq.And(kept, boost=q.boost)
+    return q.apply(lambda sub: _optional_stop_words(sub, schema, stopping))
+
+
+def _is_stop_word(q: wq.Query, schema: Any, stopping: frozenset[str]) -> bool:
+    """Tell whether `q` is one unfielded word that the stopping fields dropped.
+
+    Such a word is an OR of plain terms in the other fields only, and the stopping fields'
+    analyzers drop its text; `(speaker:ada OR speaker:bob)` is not one.
+    """
+    if not (
+        isinstance(q, wq.Or)
+        and q.subqueries
+        and all(isinstance(sub, wq.Term) for sub in q.subqueries)
+        and not any(sub.fieldname in stopping for sub in q.subqueries)
+    ):
+        return False
+    texts = {str(sub.text) for sub in q.subqueries}
+    return all(
+        not list(schema[name].process_text(text, mode="query"))
+        for text in texts
+        for name in stopping
+    )
 
 
 def _phrases_where_positions(q: wq.Query, schema: Any) -> wq.Query:
     """Search a phrase as plain words in fields indexed without positions (company, event)."""
     if isinstance(q, wq.Phrase):
-        field = schema[q.fieldname] if q.fieldname in schema else None
-        if field is None or not field.format.supports("positions"):
+        if q.fieldname not in schema or not schema[q.fieldname].format.supports("positions"):
             return wq.And([wq.Term(q.fieldname, w) for w in q.words], boost=q.boost)
         return q
     if q.is_leaf():
@@ -192,7 +264,10 @@ def suggest_spelling(searcher: Any, text: str) -> str | None:
 
     def known(word: str) -> bool:
         for fieldname in FIELD_BOOSTS:
-            for token in schema[fieldname].process_text(word, mode="query"):
+            tokens = list(schema[fieldname].process_text(word, mode="query"))
+            if not tokens:
+                return True  # a stop word ("the"), not a misspelling: never "correct" it
+            for token in tokens:
                 if reader.doc_frequency(fieldname, token) > 0:
                     return True
         return False

@@ -18,12 +18,21 @@ if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
 
 # English text: words folded to ASCII, lowercased, stop words dropped, stemmed
-# (so `deploying` finds `deployment`).
+# (so `deploying` finds `deployment`). Snowball's English stemmer (Porter2): Whoosh's default
+# Porter stems `deploying` to `deploi` but `deployment` to `deployment`, and `running` to `runn`.
+# Words, keeping `node.js` and `2.7` whole but splitting a missing space after a full stop
+# (`subsystems.We` in a real abstract), which Whoosh's default pattern glues into one token.
+WORD_PATTERN = r"\w+(?:\.(?![A-Z])\w+)*"
+
 TEXT_ANALYZER = (
-    RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter()
+    RegexTokenizer(WORD_PATTERN)
+    | LowercaseFilter()
+    | CharsetFilter(accent_map)
+    | StopFilter()
+    | StemFilter(lang="en")
 )
 # Names and companies: folded and lowercased but not stemmed, so `Kim` never matches `kimmed`.
-NAME_ANALYZER = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+NAME_ANALYZER = RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
 
 # Fields a user may name in a query (`speaker:rasley`), and the index field each searches.
 QUERY_FIELDS = {

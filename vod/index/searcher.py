@@ -32,7 +32,7 @@ SNIPPET_LABELS = {
 }
 
 
-class _EscapingFormatter(highlight.Formatter):
+class _EscapingFormatter(highlight.Formatter):  # type: ignore[misc]
     """Escape every character of the text (quotes included), then add <mark> around hits."""
 
     between = " … "
@@ -41,7 +41,9 @@ class _EscapingFormatter(highlight.Formatter):
         return html.escape(text, quote=True)
 
     def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=True) + "</mark>"
+        return (
+            "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=True) + "</mark>"
+        )
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class _Open:
     index: Any
     searcher: Any
     lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
 
 
 class SearchIndex:
@@ -99,10 +102,22 @@ class SearchIndex:
                     return self._open  # pointer unreadable for a moment: keep serving
                 raise IndexNotBuilt(f"no index under {self.index_dir}; run `vod index`")
             if self._open is None or self._open.info.path != info.path:
-                ix = whoosh_index.open_dir(str(info.path))
-                # A search already running keeps its own reference to the old searcher.
-                self._open = _Open(info, ix, ix.searcher())
+                try:
+                    ix = whoosh_index.open_dir(str(info.path))
+                except Exception:  # pruned or damaged between the pointer read and the open
+                    if self._open is not None:
+                        log.exception("cannot open index %s; keeping the previous one", info.path)
+                        return self._open
+                    raise IndexNotBuilt(f"the index at {info.path} cannot be opened") from None
+                old, self._open = self._open, _Open(info, ix, ix.searcher())
                 log.info("searching index %s", info.path.name)
+                if old is not None:
+                    # A search running on the old version finishes first (it holds old.lock);
+                    # one about to start sees `closed` and takes the new version.
+                    with old.lock:
+                        old.closed = True
+                        old.searcher.close()
+                        old.index.close()
             return self._open
 
     @property
@@ -113,10 +128,17 @@ class SearchIndex:
         """Search for `raw`; raise QueryError with a message for the user when it can't run."""
         started = time.perf_counter()
         page = max(1, min(page, MAX_PAGE))
+        per_page = max(1, min(per_page, 100))
         text = clean_query(raw)
         current = self._current()
+        while True:
+            current.lock.acquire()
+            if not current.closed:
+                break
+            current.lock.release()
+            current = self._current()
         searcher = current.searcher
-        with current.lock:
+        try:
             parsed = parse_query(text, searcher.schema)
             query = expand_prefixes(parsed.query, searcher.reader())
             results = self._run(searcher, query, page, per_page)
@@ -134,14 +156,18 @@ class SearchIndex:
                 if results.total == 0:
                     # No talk has every word: rank those that have some of them.
                     results = self._run(
-                        searcher, expand_prefixes(parsed.any_terms, searcher.reader()),
-                        page, per_page,
+                        searcher,
+                        expand_prefixes(parsed.any_terms, searcher.reader()),
+                        page,
+                        per_page,
                     )
                     any_terms = results.total > 0
                     searched_corrected = False
             elif results.total < 3:
                 corrected_text = self._correct(searcher, text)
             hits = tuple(self._hit(h) for h in results.hits)
+        finally:
+            current.lock.release()
         return SearchResults(
             query=text,
             total=results.total,
@@ -190,7 +216,10 @@ class SearchIndex:
         if names and (live or recorded):
             name = "speakers" if live else "recording_speakers"
             fragment = highlight.highlight(
-                hit[name], frozenset(names), NAME_ANALYZER, highlight.WholeFragmenter(),
+                hit[name],
+                frozenset(names),
+                NAME_ANALYZER,
+                highlight.WholeFragmenter(),
                 _EscapingFormatter(),
             )
             return Hit(hit["slug"], score, fragment, SNIPPET_LABELS[name], via_recording)
