@@ -36,7 +36,8 @@ def safe_key(key: str) -> str:
     if not key or "\x00" in key or "\\" in key or key.startswith("/"):
         raise ValueError(f"unsafe store key {key!r}")
     parts = PurePosixPath(key).parts
-    if any(part in ("..", ".") for part in parts):
+    # No parts at all: "." or "./" would name the folder itself, not a recording in it.
+    if not parts or any(part in ("..", ".") for part in parts):
         raise ValueError(f"unsafe store key {key!r}")
     return "/".join(parts)
 
@@ -73,8 +74,11 @@ class LocalStorage:
             key = safe_key(key)
         except ValueError:
             return None
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
+        try:
+            path = (self.root / key).resolve()
+            if not path.is_relative_to(self.root) or not path.is_file():
+                return None
+        except (OSError, RuntimeError):  # name too long, symlink loop (RuntimeError on 3.11/3.12)
             return None
         return path
 
@@ -116,7 +120,10 @@ class S3Storage:
             signature_version="s3v4",
         )
         # endpoint_url None lets boto3 read AWS_ENDPOINT_URL (MinIO, Ceph, R2, moto).
-        self.client: Any = boto3.client("s3", endpoint_url=endpoint_url, config=config)
+        try:
+            self.client: Any = boto3.client("s3", endpoint_url=endpoint_url, config=config)
+        except ValueError as exc:  # a malformed AWS_ENDPOINT_URL or AWS_DEFAULT_REGION
+            raise ConfigError(f"cannot set up the S3 client: {exc}") from None
 
     def object_key(self, key: str) -> str:
         key = safe_key(key)
@@ -222,7 +229,9 @@ class Recordings:
 
     def health(self) -> dict[str, Any]:
         """Report the store and whether its last answer was an error."""
-        degraded = time.monotonic() < self._down_until
+        # Not only during the backoff window: an outage stays reported until the store answers.
+        with self._lock:
+            degraded = self._last_error is not None
         return {
             "kind": self.storage.kind,
             "status": "degraded" if degraded else "ok",
@@ -239,16 +248,21 @@ class Recordings:
         assert key is not None  # the loader gives every non-external recording a key
         try:
             if self.exists(key):
-                return Playback("ok", self.storage.url_for(key), rec.media_type,
-                                self._captions(talk))
+                return Playback(
+                    "ok", self.storage.url_for(key), rec.media_type, self._captions(talk)
+                )
         except StorageUnavailable:
             return Playback(
-                "unavailable", None, rec.media_type,
+                "unavailable",
+                None,
+                rec.media_type,
                 note="The recording is temporarily unavailable: its store is not answering. "
                 "Please try again in a few minutes.",
             )
         return Playback(
-            "placeholder", PLACEHOLDER_PATH, "video/mp4",
+            "placeholder",
+            PLACEHOLDER_PATH,
+            "video/mp4",
             (("en", "English (describes the sample clip)", PLACEHOLDER_CAPTIONS_PATH),),
             note="This recording is not available here yet. "
             "A short placeholder clip plays in its place.",
