@@ -13,6 +13,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -113,7 +115,8 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
         exception_handlers={
             NotFound: views.not_found,
             HTTPException: views.http_error,
-            Exception: views.server_error,
+            # Starlette sends 500 responses from outside every middleware: add the headers here.
+            Exception: _server_error,
         },
     )
 
@@ -132,6 +135,26 @@ _CSP = (
 )
 
 
+def security_headers(path: str) -> dict[str, str]:
+    """Return the security headers of a response to `path`; only /embed/ may be framed."""
+    framable = path.startswith("/embed/")
+    headers = {
+        "Content-Security-Policy": _CSP.format(ancestors="*" if framable else "'none'"),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    if not framable:
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
+def _server_error(request: Request, exc: Exception) -> Response:
+    response = views.server_error(request, exc)
+    for name, value in security_headers(str(request.scope.get("path", ""))).items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 class SecurityHeaders:
     """Add CSP, nosniff and referrer headers; only /embed/ may be framed."""
 
@@ -142,19 +165,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        framable = str(scope.get("path", "")).startswith("/embed/")
+        extra = security_headers(str(scope.get("path", "")))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault(
-                    "Content-Security-Policy",
-                    _CSP.format(ancestors="*" if framable else "'none'"),
-                )
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                if not framable:
-                    headers.setdefault("X-Frame-Options", "DENY")
+                for name, value in extra.items():
+                    headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

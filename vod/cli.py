@@ -44,11 +44,15 @@ def main(verbose: bool) -> None:
 
 
 catalog_option = click.option(
-    "--catalog", type=click.Path(path_type=Path), envvar="VOD_CATALOG",
+    "--catalog",
+    type=click.Path(path_type=Path),
+    envvar="VOD_CATALOG",
     help="Catalog file or folder [env: VOD_CATALOG; default: the bundled catalog].",
 )
 index_option = click.option(
-    "--index-dir", type=click.Path(path_type=Path), envvar="VOD_INDEX_DIR",
+    "--index-dir",
+    type=click.Path(path_type=Path),
+    envvar="VOD_INDEX_DIR",
     help="Index folder [env: VOD_INDEX_DIR; default: index/].",
 )
 
@@ -75,18 +79,39 @@ def _build(settings: Settings, catalog: Any) -> Any:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes.")
-@click.option("--media-dir", type=click.Path(path_type=Path), envvar="VOD_MEDIA_DIR",
-              help="Local recordings folder [env: VOD_MEDIA_DIR; default: media/].")
-@click.option("--get", "get_path", metavar="PATH",
-              help="Render one path in-process, print it, and exit (a smoke test; no server).")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes."
+)
+@click.option(
+    "--media-dir",
+    type=click.Path(path_type=Path),
+    envvar="VOD_MEDIA_DIR",
+    help="Local recordings folder [env: VOD_MEDIA_DIR; default: media/].",
+)
+@click.option(
+    "--get",
+    "get_path",
+    metavar="PATH",
+    help="Render one path in-process, print it, and exit (a smoke test; no server).",
+)
 @catalog_option
 @index_option
-def serve(host: str, port: int, workers: int, media_dir: Path | None, get_path: str | None,
-          catalog: Path | None, index_dir: Path | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    media_dir: Path | None,
+    get_path: str | None,
+    catalog: Path | None,
+    index_dir: Path | None,
+) -> None:
     """Serve the site, building the index first when it is missing or stale."""
     from vod.index import index_state
 
@@ -102,13 +127,23 @@ def serve(host: str, port: int, workers: int, media_dir: Path | None, get_path: 
     import uvicorn
 
     # Workers read their settings from the environment: pass the CLI's choices on.
-    for name, value in (("VOD_CATALOG", catalog), ("VOD_INDEX_DIR", index_dir),
-                        ("VOD_MEDIA_DIR", media_dir)):
+    for name, value in (
+        ("VOD_CATALOG", catalog),
+        ("VOD_INDEX_DIR", index_dir),
+        ("VOD_MEDIA_DIR", media_dir),
+    ):
         if value is not None:
             os.environ[name] = str(value)
     click.echo(f"Serving {len(loaded.talks)} talks on http://{host}:{port}/", err=True)
-    uvicorn.run("vod.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="info", proxy_headers=True)
+    uvicorn.run(
+        "vod.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
 
 
 def _get(settings: Settings, path: str) -> None:
@@ -181,21 +216,26 @@ def check(as_json: bool, catalog: Path | None) -> None:
             talks = len(loaded.talks) if loaded else 0
             click.echo(f"OK: {talks} talks, every recording present in {storage_name}.")
         else:
-            click.echo(f"{len(errors)} catalog error(s), {len(missing)} missing recording(s)"
-                       + (", storage unreachable" if unreachable else "") + ".")
+            click.echo(
+                f"{len(errors)} catalog error(s), {len(missing)} missing recording(s)"
+                + (", storage unreachable" if unreachable else "")
+                + "."
+            )
     if not ok:
         raise SystemExit(1)
 
 
 @main.command()
 @click.argument("query")
-@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 50),
-              help="Page of results.")
+@click.option(
+    "--page", default=1, show_default=True, type=click.IntRange(1, 50), help="Page of results."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @catalog_option
 @index_option
-def search(query: str, page: int, as_json: bool, catalog: Path | None,
-           index_dir: Path | None) -> None:
+def search(
+    query: str, page: int, as_json: bool, catalog: Path | None, index_dir: Path | None
+) -> None:
     """Search the catalog from the shell."""
     import html
     import re
@@ -211,11 +251,20 @@ def search(query: str, page: int, as_json: bool, catalog: Path | None,
     except QueryError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps({
-            "query": results.query, "total": results.total, "corrected": results.corrected,
-            "results": [{"slug": h.slug, "score": h.score, "snippet": h.snippet}
-                        for h in results.hits],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "query": results.query,
+                    "total": results.total,
+                    "corrected": results.corrected,
+                    "results": [
+                        {"slug": h.slug, "score": h.score, "snippet": h.snippet}
+                        for h in results.hits
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     if results.searched_corrected:
         click.echo(f"No talks match {query!r}; showing results for {results.corrected!r}.")

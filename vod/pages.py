@@ -7,7 +7,7 @@ from the same object, so the HTML and the API never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from vod.timecode import format_clock, format_duration
@@ -30,6 +30,19 @@ class TalkCard:
     speakers: tuple[Speaker, ...]
     recording_speakers: tuple[Speaker, ...]
     when: str  # "10:05–10:25 PDT", or "" when the time is not published
+    teaser: str  # for a talk without a published title: the start of its abstract
+
+
+TEASER_CHARS = 110
+
+
+def _teaser(talk: Talk) -> str:
+    if talk.title or not talk.abstract:
+        return ""
+    text = " ".join(talk.abstract.split())
+    if len(text) <= TEASER_CHARS:
+        return text
+    return text[:TEASER_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def talk_card(catalog: Catalog, talk: Talk) -> TalkCard:
@@ -40,6 +53,7 @@ def talk_card(catalog: Catalog, talk: Talk) -> TalkCard:
         speakers=tuple(catalog.people(talk.speakers)),
         recording_speakers=tuple(catalog.people(talk.recording_speakers)),
         when=format_slot(talk.start, talk.end),
+        teaser=_teaser(talk),
     )
 
 
@@ -53,11 +67,17 @@ def format_slot(start: datetime | None, end: datetime | None) -> str:
     return f"{text} {start.tzname() or ''}".strip()
 
 
+def format_day(day: date) -> str:
+    return f"{day:%A, %B} {day.day}, {day.year}"
+
+
 def format_event_dates(event: Event) -> str:
     if event.start_date == event.end_date:
-        return f"{event.start_date:%A, %B} {event.start_date.day}, {event.start_date.year}"
-    return f"{event.start_date:%B} {event.start_date.day} – {event.end_date:%B} " \
-           f"{event.end_date.day}, {event.end_date.year}"
+        return format_day(event.start_date)
+    return (
+        f"{event.start_date:%B} {event.start_date.day} – {event.end_date:%B} "
+        f"{event.end_date.day}, {event.end_date.year}"
+    )
 
 
 @dataclass(frozen=True)
@@ -116,7 +136,7 @@ class TalkPage:
     start_label: str
     duration: str
     related: tuple[TalkCard, ...]
-    event_dates: str
+    event_dates: str  # the talk's day when its time is published, else the event's dates
 
 
 def talk_page(
@@ -134,7 +154,8 @@ def talk_page(
         start_label=format_clock(start_at) if start_at else "",
         duration=format_duration(talk.duration),
         related=tuple(talk_card(catalog, t) for t in related_talks(catalog, talk)),
-        event_dates=format_event_dates(card.event),
+        # On a multi-day event, the event's date range would not say which day the talk was.
+        event_dates=format_day(talk.start.date()) if talk.start else format_event_dates(card.event),
     )
 
 
@@ -142,7 +163,8 @@ def related_talks(catalog: Catalog, talk: Talk) -> list[Talk]:
     """Talks sharing a presenter first, then the neighbours in the same event's agenda."""
     people = set(talk.speakers) | set(talk.recording_speakers)
     shared = [
-        t for t in catalog.talks.values()
+        t
+        for t in catalog.talks.values()
         if t.slug != talk.slug and people & (set(t.speakers) | set(t.recording_speakers))
     ]
     agenda = catalog.event_talks(talk.event)
@@ -180,15 +202,19 @@ class SearchPage:
     error: str | None = None
 
 
-def search_page(catalog: Catalog, query: str, results: SearchResults | None,
-                error: str | None = None) -> SearchPage:
+def search_page(
+    catalog: Catalog, query: str, results: SearchResults | None, error: str | None = None
+) -> SearchPage:
     hits: list[SearchHitCard] = []
     for hit in results.hits if results else ():
         talk = catalog.talks.get(hit.slug)
         if talk is None:  # index a moment older than the catalog: skip, never fail
             continue
-        hits.append(SearchHitCard(talk_card(catalog, talk), hit.snippet, hit.matched_in,
-                                  hit.via_recording, hit.score))
+        hits.append(
+            SearchHitCard(
+                talk_card(catalog, talk), hit.snippet, hit.matched_in, hit.via_recording, hit.score
+            )
+        )
     return SearchPage(query, results, tuple(hits), error)
 
 

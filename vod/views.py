@@ -55,8 +55,13 @@ class Urls:
         return self.absolute(self.request.app.url_path_for("event", event=slug))
 
 
-def _render(request: Request, template: str, status: int = 200, cache: str | None = PAGE_CACHE,
-            **context: Any) -> Response:
+def _render(
+    request: Request,
+    template: str,
+    status: int = 200,
+    cache: str | None = PAGE_CACHE,
+    **context: Any,
+) -> Response:
     response = vod_state(request).templates.TemplateResponse(
         request, template, context, status_code=status
     )
@@ -67,9 +72,11 @@ def _render(request: Request, template: str, status: int = 200, cache: str | Non
 
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw[:6]) <= 10_000:
-        raise HTTPException(400, "page must be a whole number from 1")
-    return int(raw)
+    # ASCII digits only: str.isdigit() accepts "²", which int() then refuses (a 500).
+    digits = raw.lstrip("0") if raw.isascii() and raw.isdigit() else ""
+    if not digits or len(digits) > 5 or not 1 <= int(digits) <= 10_000:
+        raise HTTPException(400, "page must be a whole number from 1 to 10000")
+    return int(digits)
 
 
 def _wants_json(request: Request) -> bool:
@@ -122,8 +129,9 @@ def embed(request: Request) -> Response:
 
 def speaker(request: Request) -> Response:
     state = vod_state(request)
-    return _render(request, "speaker.html",
-                   page=pages.speaker_page(state.catalog, request.path_params["slug"]))
+    return _render(
+        request, "speaker.html", page=pages.speaker_page(state.catalog, request.path_params["slug"])
+    )
 
 
 def _run_search(request: Request) -> tuple[pages.SearchPage, int]:
@@ -139,7 +147,9 @@ def _run_search(request: Request) -> tuple[pages.SearchPage, int]:
     except IndexNotBuilt:
         log.error("search asked for while no index is built")
         return pages.search_page(
-            state.catalog, query, None,
+            state.catalog,
+            query,
+            None,
             error="Search is not available right now: the index is being built. "
             "Please try again in a minute.",
         ), 503
@@ -155,15 +165,22 @@ def healthz(request: Request) -> Response:
     state = vod_state(request)
     try:
         info = state.search.info
-        index: dict[str, Any] = {"status": "ok", "version": info.path.name,
-                                 "documents": info.documents, "built_at": info.built_at}
+        index: dict[str, Any] = {
+            "status": "ok",
+            "version": info.path.name,
+            "documents": info.documents,
+            "built_at": info.built_at,
+        }
     except IndexNotBuilt as exc:
         index = {"status": "missing", "detail": str(exc)}
     storage = state.recordings.health()
     body = {
         "status": "ok" if index["status"] == "ok" and storage["status"] == "ok" else "degraded",
-        "catalog": {"talks": len(state.catalog.talks), "events": len(state.catalog.events),
-                    "digest": state.catalog.digest},
+        "catalog": {
+            "talks": len(state.catalog.talks),
+            "events": len(state.catalog.events),
+            "digest": state.catalog.digest,
+        },
         "index": index,
         "storage": storage,
     }
@@ -201,16 +218,20 @@ def api_talks(request: Request) -> Response:
         state.catalog.event(event_slug)  # 404 for an unknown event
         talks = state.catalog.event_talks(event_slug)
     else:
-        talks = [t for e in state.catalog.events_newest_first()
-                 for t in state.catalog.event_talks(e.slug)]
+        talks = [
+            t
+            for e in state.catalog.events_newest_first()
+            for t in state.catalog.event_talks(e.slug)
+        ]
     size = pages.LIST_PAGE_SIZE
     chunk = talks[(page - 1) * size : page * size]
     urls = Urls(request)
     return JSONResponse(
         {
             "total": len(talks),
-            "results": [pages.talk_summary_json(pages.talk_card(state.catalog, t), urls)
-                        for t in chunk],
+            "results": [
+                pages.talk_summary_json(pages.talk_card(state.catalog, t), urls) for t in chunk
+            ],
             "next": _next_url(request, page, page * size < len(talks)),
         },
         headers={"Cache-Control": PAGE_CACHE},
@@ -223,15 +244,15 @@ def api_talk(request: Request) -> Response:
         return moved
     state = vod_state(request)
     page = pages.talk_page(state.catalog, state.recordings, slug)
-    return JSONResponse(pages.talk_json(page, Urls(request)),
-                        headers={"Cache-Control": TALK_CACHE})
+    return JSONResponse(pages.talk_json(page, Urls(request)), headers={"Cache-Control": TALK_CACHE})
 
 
 def api_event(request: Request) -> Response:
     state = vod_state(request)
     page = pages.event_page(state.catalog, request.path_params["event"])
-    return JSONResponse(pages.event_json(page, Urls(request)),
-                        headers={"Cache-Control": PAGE_CACHE})
+    return JSONResponse(
+        pages.event_json(page, Urls(request)), headers={"Cache-Control": PAGE_CACHE}
+    )
 
 
 def api_search(request: Request) -> Response:
@@ -241,16 +262,18 @@ def api_search(request: Request) -> Response:
     results = page.results
     urls = Urls(request)
     if results is None:
-        return JSONResponse({"error": "add a query: /api/search?q=words", "query": ""},
-                            status_code=400)
+        return JSONResponse(
+            {"error": "add a query: /api/search?q=words", "query": ""}, status_code=400
+        )
     return JSONResponse(
         {
             "query": results.query,
             "total": results.total,
             "page": results.page,
             "results": [pages.search_hit_json(h, urls) for h in page.hits],
-            "next": _next_url(request, results.page,
-                              results.page < results.pages and results.page < MAX_PAGE),
+            "next": _next_url(
+                request, results.page, results.page < results.pages and results.page < MAX_PAGE
+            ),
             "corrected": results.corrected,
             "searched_corrected": results.searched_corrected,
             "any_terms": results.any_terms,
@@ -266,8 +289,15 @@ def _error(request: Request, status: int, message: str, suggestion: str = "") ->
     if _wants_json(request):
         return JSONResponse({"error": message}, status_code=status)
     try:
-        return _render(request, "error.html", status=status, cache=None,
-                       status_code=status, message=message, suggestion=suggestion)
+        return _render(
+            request,
+            "error.html",
+            status=status,
+            cache=None,
+            status_code=status,
+            message=message,
+            suggestion=suggestion,
+        )
     except Exception:  # the error page itself must never fail
         log.exception("error page failed")
         return Response(message, status_code=status, media_type="text/plain")
@@ -284,7 +314,11 @@ def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         words = request.url.path.rsplit("/", 1)[-1].replace("-", " ")[:100]
         return _error(request, 404, "There is no page at this address.", words)
-    return _error(request, exc.status_code, str(exc.detail))
+    response = _error(request, exc.status_code, str(exc.detail))
+    # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+    for name, value in (exc.headers or {}).items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def server_error(request: Request, exc: Exception) -> Response:

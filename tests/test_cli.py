@@ -1,0 +1,134 @@
+"""The command line: argument parsing (with the work mocked) and real runs into tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vod import cli
+from vod.config import BUNDLED_CATALOG
+from vod.index import current_version
+
+
+@pytest.fixture
+def runner(monkeypatch, tmp_path):
+    # Each test starts from a clean environment: no VOD_* from the developer's shell.
+    for name in list(__import__("os").environ):
+        if name.startswith("VOD_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+def test_index_builds_for_real(runner, tmp_path):
+    result = runner.invoke(cli.main, ["index", "--index-dir", str(tmp_path / "ix")])
+    assert result.exit_code == 0, result.output
+    assert "11 talks, now live" in result.output
+    info = current_version(tmp_path / "ix")
+    assert info is not None and info.documents == 11
+
+
+def test_search_finds_recording_presenter(runner, tmp_path):
+    result = runner.invoke(cli.main, ["search", "Hyungtae Kim", "--index-dir", str(tmp_path / "i")])
+    assert result.exit_code == 0, result.output
+    assert "Training Arctic at Snowflake" in result.output
+    assert "/talks/training-arctic-at-snowflake" in result.output
+
+
+def test_search_json(runner, tmp_path):
+    result = runner.invoke(
+        cli.main, ["search", "sticky routing", "--json", "--index-dir", str(tmp_path / "i")]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output[result.output.index("{") :])
+    assert data["total"] == 1
+    assert data["results"][0]["slug"] == "systems-scale-2024-llm-serving"
+    assert "<mark>sticky</mark>" in data["results"][0]["snippet"]
+
+
+@pytest.mark.parametrize("query", ["(", '"', "*", "x" * 3000])
+def test_search_bad_query_is_a_clean_error(runner, tmp_path, query):
+    result = runner.invoke(cli.main, ["search", query, "--index-dir", str(tmp_path / "i")])
+    assert result.exit_code == 1
+    assert "Error:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_broken_catalog_is_a_clean_error(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("event:\n  slug: Not A Slug\n")
+    result = runner.invoke(cli.main, ["index", "--catalog", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:2: event.slug:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_setting_names_the_variable(runner, monkeypatch):
+    monkeypatch.setenv("VOD_PRESIGN_EXPIRY", "soon")
+    result = runner.invoke(cli.main, ["index"])
+    assert result.exit_code == 1
+    assert "VOD_PRESIGN_EXPIRY" in result.output
+
+
+def test_serve_get_renders_one_page(runner, tmp_path):
+    result = runner.invoke(
+        cli.main, ["serve", "--index-dir", str(tmp_path / "i"), "--get", "/healthz"]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output[result.output.index("{") :])
+    assert body["catalog"]["talks"] == 11
+
+
+def test_serve_passes_options_to_uvicorn(runner, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: calls.append((a, kw)))
+    media = tmp_path / "m"
+    result = runner.invoke(
+        cli.main,
+        [
+            "serve",
+            "--port",
+            "8123",
+            "--workers",
+            "2",
+            "--host",
+            "0.0.0.0",
+            "--index-dir",
+            str(tmp_path / "i"),
+            "--media-dir",
+            str(media),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ((args, kwargs),) = calls
+    assert args == ("vod.app:create_app_from_env",)
+    assert kwargs["factory"] is True
+    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 8123, 2)
+    # Workers read settings from the environment, so the CLI's choices are exported.
+    assert __import__("os").environ["VOD_MEDIA_DIR"] == str(media)
+    assert current_version(tmp_path / "i") is not None  # built before serving
+
+
+def test_serve_builds_only_when_needed(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: None)
+    args = ["serve", "--index-dir", str(tmp_path / "i")]
+    first = runner.invoke(cli.main, args)
+    assert "building it first" in first.output
+    second = runner.invoke(cli.main, args)
+    assert second.exit_code == 0
+    assert "building" not in second.output
+
+
+def test_default_catalog_is_bundled():
+    assert BUNDLED_CATALOG.is_dir()
+    assert (BUNDLED_CATALOG / "systems-scale-2024.yaml").is_file()
+
+
+def test_version(runner):
+    result = runner.invoke(cli.main, ["--version"])
+    assert result.exit_code == 0
+    assert "vod, version" in result.output
+    assert Path(cli.__file__).exists()
