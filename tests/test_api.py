@@ -391,6 +391,8 @@ def test_healthz(client: TestClient, bundled_catalog: Catalog) -> None:
     assert set(body) == {"status", "catalog", "index", "storage"}
     assert body["status"] == "ok"
     assert body["catalog"] == {
+        "status": "ok",
+        "detail": None,
         "talks": len(bundled_catalog.talks),
         "events": 1,
         "digest": bundled_catalog.digest,

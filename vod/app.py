@@ -20,12 +20,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vod import __version__, views
+from vod import __version__, admin, views
 from vod.catalog import Catalog, load_catalog
 from vod.config import Settings
 from vod.errors import NotFound
+from vod.http_cache import ConditionalGet
 from vod.index import SearchIndex, build_index, index_state
-from vod.state import AppState
+from vod.state import AppState, LiveCatalog
 from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
 
@@ -37,6 +38,7 @@ def _routes(settings: Settings) -> list[Route | Mount]:
     return [
         Route("/", views.home, name="home"),
         Route("/healthz", views.healthz, name="healthz"),
+        Route("/admin/reindex", admin.reindex, name="admin_reindex", methods=["GET", "POST"]),
         Route("/search", views.search, name="search"),
         Route("/events/{event}", views.event, name="event"),
         Route("/talks/{slug}", views.talk, name="talk"),
@@ -98,7 +100,8 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
         prepare_index(settings, loaded)
         state = AppState(
             settings=settings,
-            catalog=loaded,
+            # A catalog handed in by the caller (tests, tools) is served as it is.
+            live_catalog=LiveCatalog(settings.catalog, loaded, reloadable=catalog is None),
             search=SearchIndex(settings.index_dir),
             recordings=Recordings(storage_from_settings(settings)),
             templates=make_templates(settings),
@@ -111,6 +114,7 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(GZipMiddleware, minimum_size=1024),
+            Middleware(ConditionalGet),
         ],
         exception_handlers={
             NotFound: views.not_found,

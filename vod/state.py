@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vod.errors import CatalogError, IndexNotBuilt
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -14,16 +20,94 @@ if TYPE_CHECKING:
     from vod.index import SearchIndex
     from vod.storage import Recordings
 
+log = logging.getLogger(__name__)
+
+# How often a worker compares its catalog with the one the live index was built from.
+CATALOG_CHECK_EVERY = 1.0
+
+
+class LiveCatalog:
+    """The catalog a worker serves, reloaded when the live index was built from another one.
+
+    A new index version is the unit of publication: when `vod index` (or an admin reindex)
+    switches the index, every worker notices within a second and reloads the catalog files in
+    the background. A catalog that fails validation never replaces the good one in memory; the
+    problem is logged and shown by /healthz.
+    """
+
+    def __init__(self, path: Path, catalog: Catalog, *, reloadable: bool = True) -> None:
+        self.path = path
+        self.current = catalog
+        self.reloadable = reloadable
+        self.error: str | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self._loading = False
+
+    def follow(self, index_digest: str | None) -> Catalog:
+        """Return the catalog, starting a reload when the index was built from another one."""
+        now = time.monotonic()
+        if (
+            not self.reloadable
+            or index_digest is None
+            or index_digest == self.current.digest
+            or now - self._checked < CATALOG_CHECK_EVERY
+        ):
+            return self.current
+        with self._lock:
+            self._checked = now
+            if self._loading:
+                return self.current
+            self._loading = True
+        threading.Thread(target=self._reload, args=(index_digest,), daemon=True).start()
+        return self.current
+
+    def _reload(self, wanted: str) -> None:
+        from vod.catalog import load_catalog
+
+        try:
+            fresh = load_catalog(self.path)
+        except CatalogError as exc:
+            self.error = f"catalog reload failed; still serving {self.current.digest}: {exc}"
+            log.error("%s", self.error)
+        except Exception as exc:  # unreadable files, anything: keep serving the good catalog
+            self.error = f"catalog reload failed; still serving {self.current.digest}: {exc!r}"
+            log.exception("catalog reload failed")
+        else:
+            if fresh.digest != self.current.digest:
+                log.info("catalog reloaded: %s -> %s", self.current.digest, fresh.digest)
+                self.current = fresh
+            self.error = (
+                None
+                if fresh.digest == wanted
+                else (
+                    f"catalog files ({fresh.digest}) differ from the live index ({wanted}); "
+                    "run `vod index`"
+                )
+            )
+        finally:
+            with self._lock:
+                self._loading = False
+
 
 @dataclass
 class AppState:
     """The loaded catalog, the live index, the recording store and the templates."""
 
     settings: Settings
-    catalog: Catalog
+    live_catalog: LiveCatalog
     search: SearchIndex
     recordings: Recordings
     templates: Jinja2Templates
+    jobs: dict[str, Any] = field(default_factory=dict)  # admin jobs (reindex) and their state
+
+    @property
+    def catalog(self) -> Catalog:
+        try:
+            digest: str | None = self.search.info.digest
+        except IndexNotBuilt:
+            digest = None
+        return self.live_catalog.follow(digest)
 
 
 def vod_state(request: Request) -> AppState:

@@ -174,12 +174,17 @@ def healthz(request: Request) -> Response:
     except IndexNotBuilt as exc:
         index = {"status": "missing", "detail": str(exc)}
     storage = state.recordings.health()
+    catalog = state.catalog
+    catalog_error = state.live_catalog.error
+    healthy = index["status"] == "ok" and storage["status"] == "ok" and not catalog_error
     body = {
-        "status": "ok" if index["status"] == "ok" and storage["status"] == "ok" else "degraded",
+        "status": "ok" if healthy else "degraded",
         "catalog": {
-            "talks": len(state.catalog.talks),
-            "events": len(state.catalog.events),
-            "digest": state.catalog.digest,
+            "status": "degraded" if catalog_error else "ok",
+            "detail": catalog_error,
+            "talks": len(catalog.talks),
+            "events": len(catalog.events),
+            "digest": catalog.digest,
         },
         "index": index,
         "storage": storage,

@@ -1,0 +1,93 @@
+"""Admin actions: rebuild the index from the catalog files, behind VOD_ADMIN_TOKEN."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from vod.errors import CatalogError
+from vod.state import AppState, vod_state
+
+log = logging.getLogger(__name__)
+
+_build_lock = threading.Lock()  # one rebuild at a time per process
+
+
+def _authorized(request: Request) -> Response | None:
+    """Return an error response unless the request carries the admin token."""
+    token = vod_state(request).settings.admin_token
+    if not token:
+        return JSONResponse(
+            {"error": "admin actions are disabled; set VOD_ADMIN_TOKEN to enable them"},
+            status_code=403,
+        )
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    offered = value.strip() if scheme.lower() == "bearer" else ""
+    # Constant-time comparison: the answer time says nothing about how much of it matched.
+    if not hmac.compare_digest(
+        offered.encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")
+    ):
+        return JSONResponse(
+            {"error": "missing or wrong admin token (send Authorization: Bearer <token>)"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="vod admin"'},
+        )
+    return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _rebuild(state: AppState) -> None:
+    from vod.catalog import load_catalog
+    from vod.index import build_index
+
+    job = state.jobs["reindex"]
+    try:
+        catalog = load_catalog(state.settings.catalog)
+        info = build_index(catalog, state.settings.index_dir)
+    except CatalogError as exc:
+        job.update(
+            status="failed",
+            finished=_now(),
+            error="the catalog is invalid; the live index keeps serving",
+            problems=[p.as_dict() for p in exc.problems],
+        )
+        log.error("admin reindex refused: %s", exc)
+    except Exception as exc:
+        job.update(
+            status="failed",
+            finished=_now(),
+            error=f"the build failed; the live index keeps serving: {exc!r}",
+        )
+        log.exception("admin reindex failed")
+    else:
+        job.update(status="done", finished=_now(), version=info.path.name, documents=info.documents)
+    finally:
+        _build_lock.release()
+
+
+def reindex(request: Request) -> Response:
+    """POST starts a rebuild in the background (202); GET reports the last one."""
+    if (denied := _authorized(request)) is not None:
+        return denied
+    state = vod_state(request)
+    if request.method == "GET":
+        job = state.jobs.get("reindex")
+        return JSONResponse(job or {"status": "never run"}, headers={"Cache-Control": "no-store"})
+    if not _build_lock.acquire(blocking=False):
+        return JSONResponse(
+            {"error": "a rebuild is already running", **state.jobs["reindex"]}, status_code=409
+        )
+    job: dict[str, Any] = {"status": "running", "started": _now()}
+    state.jobs["reindex"] = job
+    threading.Thread(target=_rebuild, args=(state,), name="vod-reindex", daemon=True).start()
+    return JSONResponse(job, status_code=202, headers={"Cache-Control": "no-store"})
