@@ -81,8 +81,8 @@ def reindex(request: Request) -> Response:
         return denied
     state = vod_state(request)
     if request.method == "GET":
-        job = state.jobs.get("reindex")
-        return JSONResponse(job or {"status": "never run"}, headers={"Cache-Control": "no-store"})
+        last = state.jobs.get("reindex") or {"status": "never run"}
+        return JSONResponse(last, headers={"Cache-Control": "no-store"})
     if not _build_lock.acquire(blocking=False):
         return JSONResponse(
             {"error": "a rebuild is already running", **state.jobs["reindex"]}, status_code=409
