@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -27,6 +29,10 @@ PLACEHOLDER_PATH = "/static/placeholder.mp4"
 PLACEHOLDER_CAPTIONS_PATH = "/static/placeholder.en.vtt"
 # How long a store's answer about one key is trusted before asking again.
 EXISTS_TTL = 60.0
+# The longest a page waits for the store before it renders "temporarily unavailable".
+PAGE_BUDGET = 1.5
+# Store calls run here, so a page can stop waiting without abandoning a request thread.
+_STORE_CALLS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vod-store")
 # After the store failed to answer, how long pages skip it instead of waiting on timeouts again.
 OUTAGE_BACKOFF = 15.0
 
@@ -215,7 +221,7 @@ class Recordings:
             if now < self._down_until:
                 raise StorageUnavailable(self._last_error or "storage unavailable")
         try:
-            found = self.storage.exists(key)
+            found = self._ask(key)
         except StorageUnavailable as exc:
             with self._lock:
                 self._down_until = time.monotonic() + OUTAGE_BACKOFF
@@ -226,6 +232,22 @@ class Recordings:
             self._known[key] = (now, found)
             self._last_error = None
         return found
+
+    def _ask(self, key: str) -> bool:
+        """Ask the store, but give up after PAGE_BUDGET: a page must not wait on a slow store.
+
+        boto3's timeouts bound each attempt, not the sum of connect, read and retries; the
+        budget bounds what a page render waits. The call itself finishes in the background.
+        """
+        if self.storage.kind == "local":
+            return self.storage.exists(key)
+        future = _STORE_CALLS.submit(self.storage.exists, key)
+        try:
+            return future.result(timeout=PAGE_BUDGET)
+        except FutureTimeout:
+            raise StorageUnavailable(
+                f"the store did not answer within {PAGE_BUDGET:g} s"
+            ) from None
 
     def health(self) -> dict[str, Any]:
         """Report the store and whether its last answer was an error."""
