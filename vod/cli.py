@@ -101,6 +101,12 @@ def _build(settings: Settings, catalog: Any) -> Any:
     metavar="PATH",
     help="Render one path in-process, print it, and exit (a smoke test; no server).",
 )
+@click.option(
+    "--index-from-s3",
+    is_flag=True,
+    help="Serve the newest index snapshot published in VOD_S3_BUCKET (and its catalog), "
+    "polling for newer ones every VOD_INDEX_POLL seconds; never build locally.",
+)
 @catalog_option
 @index_option
 def serve(
@@ -109,6 +115,7 @@ def serve(
     workers: int,
     media_dir: Path | None,
     get_path: str | None,
+    index_from_s3: bool,
     catalog: Path | None,
     index_dir: Path | None,
 ) -> None:
@@ -116,9 +123,12 @@ def serve(
     from vod.index import index_state
 
     settings = _settings(catalog=catalog, index_dir=index_dir, media_dir=media_dir)
+    if index_from_s3:
+        settings = _follow_snapshots(settings)
+        catalog = settings.catalog  # workers read it from the environment
     loaded = _load(settings)
     state = index_state(settings.index_dir, loaded)
-    if state != "current":
+    if state != "current" and not index_from_s3:
         click.echo(f"The index is {state}; building it first.", err=True)
         _build(settings, loaded)
     if get_path is not None:
@@ -146,6 +156,33 @@ def serve(
     )
 
 
+def _follow_snapshots(settings: Settings) -> Settings:
+    """Fetch the newest published snapshot, start polling for newer ones, and return the
+    settings that serve it (the catalog is read from the snapshot)."""
+    from vod.index import current_version
+    from vod.snapshots import (
+        SnapshotError,
+        SnapshotPoller,
+        fetch,
+        live_catalog_path,
+        snapshot_store,
+    )
+
+    if not settings.s3_bucket:
+        raise click.ClickException("--index-from-s3 needs VOD_S3_BUCKET")
+    store = snapshot_store(settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout)
+    try:
+        info = fetch(store, settings.index_dir)
+        click.echo(f"Index snapshot {info.path.name}: {info.documents} talks.", err=True)
+    except SnapshotError as exc:
+        if current_version(settings.index_dir) is None:
+            raise click.ClickException(f"{exc}; no earlier snapshot to serve") from None
+        click.echo(f"Warning: {exc}; serving the snapshot already here.", err=True)
+    # A daemon thread in the serving (or supervising) process: it lives as long as the server.
+    SnapshotPoller(store, settings.index_dir, settings.index_poll).start()
+    return settings.replace(catalog=live_catalog_path(settings.index_dir))
+
+
 def _get(settings: Settings, path: str) -> None:
     from starlette.testclient import TestClient
 
@@ -159,14 +196,35 @@ def _get(settings: Settings, path: str) -> None:
 
 
 @main.command("index")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Also upload the built version and its catalog to VOD_S3_BUCKET as an immutable "
+    "snapshot (under VOD_INDEX_S3_PREFIX), for hosts running `vod serve --index-from-s3`.",
+)
 @catalog_option
 @index_option
-def index_command(catalog: Path | None, index_dir: Path | None) -> None:
+def index_command(publish: bool, catalog: Path | None, index_dir: Path | None) -> None:
     """Rebuild the search index from the catalog and switch to it atomically."""
     settings = _settings(catalog=catalog, index_dir=index_dir)
+    if publish and not settings.s3_bucket:
+        raise click.ClickException("--publish needs VOD_S3_BUCKET")
     loaded = _load(settings)
     info = _build(settings, loaded)
     click.echo(f"Index {info.path.name}: {info.documents} talks, now live.")
+    if publish:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from vod.snapshots import publish as publish_snapshot
+        from vod.snapshots import snapshot_store
+
+        assert settings.s3_bucket is not None
+        store = snapshot_store(settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout)
+        try:
+            version = publish_snapshot(store, info, settings.catalog)
+        except (BotoCoreError, ClientError) as exc:
+            raise click.ClickException(f"publishing the snapshot failed: {exc}") from None
+        click.echo(f"Published snapshot {version} to s3://{store.bucket}/{store.key(version)}")
 
 
 @main.command()

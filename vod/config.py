@@ -98,6 +98,19 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_float,
     ),
     Setting(
+        "index_s3_prefix",
+        "VOD_INDEX_S3_PREFIX",
+        "_vod-index",
+        "Key prefix of published index snapshots in VOD_S3_BUCKET (vod index --publish).",
+    ),
+    Setting(
+        "index_poll",
+        "VOD_INDEX_POLL",
+        "30",
+        "Seconds between checks for a newer snapshot (vod serve --index-from-s3).",
+        _positive_float,
+    ),
+    Setting(
         "base_url",
         "VOD_BASE_URL",
         None,
@@ -118,6 +131,8 @@ class Settings:
     s3_prefix: str = ""
     presign_expiry: int = 3600
     s3_timeout: float = 2.0
+    index_s3_prefix: str = "_vod-index"
+    index_poll: float = 30.0
     base_url: str | None = None
     admin_token: str | None = field(default=None, repr=False)
     templates_dir: Path = field(default_factory=_templates_dir)

@@ -128,7 +128,7 @@ def build_index(
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    _point_to(index_dir, target.name)
+    point_to(index_dir, target.name)
     info = IndexInfo.read(target)
     assert info is not None
     log.info("index %s is live (%d talks)", target.name, count)
@@ -136,7 +136,8 @@ def build_index(
     return info
 
 
-def _point_to(index_dir: Path, name: str) -> None:
+def point_to(index_dir: Path, name: str) -> None:
+    """Make version `name` the live one (an atomic replace of the CURRENT pointer)."""
     tmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
     tmp.write_text(name + "\n")
     with tmp.open("rb") as fh:

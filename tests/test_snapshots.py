@@ -1,0 +1,212 @@
+"""Index snapshots in S3 (moto's standalone server): publish, fetch, reject corrupt ones."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from s3server import (  # noqa: F401
+    MotoServer,
+    child_env,
+    free_port,
+    isolate_env,
+    moto_server,
+    running,
+)
+
+from tests.conftest import SAMPLE_CATALOG
+from vod import cli
+from vod.catalog import load_catalog
+from vod.index import SearchIndex, build_index, current_version
+from vod.snapshots import (
+    LATEST,
+    MANIFEST,
+    SnapshotError,
+    SnapshotPoller,
+    SnapshotStore,
+    fetch,
+    live_catalog_path,
+    publish,
+)
+
+pytestmark = pytest.mark.s3
+
+
+@pytest.fixture
+def store(moto_server: MotoServer) -> Iterator[SnapshotStore]:  # noqa: F811
+    client = moto_server.client()
+    with contextlib.closing(client):
+        yield SnapshotStore(client, moto_server.new_bucket(), "_vod-index")
+
+
+@pytest.fixture
+def built(tmp_path: Path):
+    catalog = tmp_path / "catalog"
+    shutil.copytree(SAMPLE_CATALOG, catalog)
+    info = build_index(load_catalog(catalog), tmp_path / "builder-index")
+    return catalog, info
+
+
+def _keys(store: SnapshotStore) -> set[str]:
+    listing = store.client.list_objects_v2(Bucket=store.bucket)
+    return {o["Key"] for o in listing.get("Contents", [])}
+
+
+def test_publish_then_fetch_on_another_host(store: SnapshotStore, built, tmp_path: Path) -> None:
+    catalog, info = built
+    version = publish(store, info, catalog)
+    assert version == info.path.name
+    keys = _keys(store)
+    assert store.key(LATEST) in keys
+    assert store.key(version, MANIFEST) in keys
+    assert store.key(version, "files", "meta.json") in keys
+    assert store.key(version, "catalog", "speakers.yaml") in keys
+
+    host = tmp_path / "host-index"
+    fetched = fetch(store, host)
+    assert fetched.path.name == version
+    assert fetched.digest == info.digest
+    assert current_version(host) == fetched
+    # The catalog travels with the index: same bytes, same digest, pages and search agree.
+    assert load_catalog(live_catalog_path(host)).digest == info.digest
+    assert SearchIndex(host).search("ada").total >= 1
+    assert fetch(store, host) == fetched  # already live: nothing downloaded again
+
+
+def test_corrupt_snapshot_is_rejected_and_previous_keeps_serving(
+    store: SnapshotStore, built, tmp_path: Path
+) -> None:
+    catalog, info = built
+    publish(store, info, catalog)
+    host = tmp_path / "host-index"
+    first = fetch(store, host)
+    # A newer version whose uploaded index file was damaged in transit.
+    (catalog / "extra.yaml").write_text("speakers:\n  - slug: late-addition\n")
+    newer = build_index(load_catalog(catalog), tmp_path / "builder-index")
+    version = publish(store, newer, catalog)
+    manifest = json.loads(
+        store.client.get_object(Bucket=store.bucket, Key=store.key(version, MANIFEST))[
+            "Body"
+        ].read()
+    )
+    damaged = next(e["name"] for e in manifest["files"] if e["name"].endswith(".seg"))
+    store.client.put_object(Bucket=store.bucket, Key=store.key(version, damaged), Body=b"junk")
+    with pytest.raises(SnapshotError, match="checksum"):
+        fetch(store, host)
+    assert current_version(host) == first
+    assert not list(host.glob(".fetching-*"))
+    assert SearchIndex(host).search("ada").total >= 1
+
+
+def test_partial_snapshot_without_manifest_is_rejected(
+    store: SnapshotStore, built, tmp_path: Path
+) -> None:
+    catalog, info = built
+    version = publish(store, info, catalog)
+    store.client.delete_object(Bucket=store.bucket, Key=store.key(version, MANIFEST))
+    with pytest.raises(SnapshotError):
+        fetch(store, tmp_path / "host-index")
+    assert current_version(tmp_path / "host-index") is None
+
+
+def test_manifest_cannot_write_outside_the_index(
+    store: SnapshotStore, built, tmp_path: Path
+) -> None:
+    catalog, info = built
+    version = publish(store, info, catalog)
+    evil = {
+        "format": 1,
+        "version": version,
+        "digest": info.digest,
+        "documents": 1,
+        "files": [{"name": "files/../../escaped", "size": 1, "sha256": "0"}],
+    }
+    store.client.put_object(
+        Bucket=store.bucket, Key=store.key(version, MANIFEST), Body=json.dumps(evil).encode()
+    )
+    with pytest.raises(SnapshotError, match="unsafe"):
+        fetch(store, tmp_path / "host-index")
+    assert not (tmp_path / "escaped").exists()
+
+
+def test_no_snapshot_yet(store: SnapshotStore, tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="no snapshot"):
+        fetch(store, tmp_path / "host-index")
+
+
+def test_poller_picks_up_a_newer_snapshot(store: SnapshotStore, built, tmp_path: Path) -> None:
+    catalog, info = built
+    publish(store, info, catalog)
+    host = tmp_path / "host-index"
+    fetch(store, host)
+    poller = SnapshotPoller(store, host, interval=0.05)
+    poller.start()
+    try:
+        (catalog / "extra.yaml").write_text("speakers:\n  - slug: late-addition\n")
+        newer = build_index(load_catalog(catalog), tmp_path / "builder-index")
+        publish(store, newer, catalog)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and current_version(host).digest != newer.digest:
+            time.sleep(0.05)
+        assert current_version(host).digest == newer.digest
+    finally:
+        poller.stop()
+
+
+def test_cli_publish_and_serve_from_s3(
+    moto_server: MotoServer,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    isolate_env(monkeypatch, tmp_path)
+    bucket = moto_server.new_bucket()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    monkeypatch.setenv("VOD_S3_BUCKET", bucket)
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "index",
+            "--publish",
+            "--catalog",
+            str(SAMPLE_CATALOG),
+            "--index-dir",
+            str(tmp_path / "builder"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Published snapshot" in result.output
+    # A second host: no catalog of its own, only the bucket.
+    port = free_port()
+    env = child_env(
+        AWS_ENDPOINT_URL=moto_server.endpoint,
+        VOD_S3_BUCKET=bucket,
+        VOD_MEDIA_DIR=str(tmp_path / "media"),
+    )
+    host = tmp_path / "host"
+    host.mkdir()
+    args = [
+        __import__("sys").executable,
+        "-m",
+        "vod",
+        "serve",
+        "--index-from-s3",
+        "--port",
+        str(port),
+        "--index-dir",
+        str(host / "index"),
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with running(args, tmp_path / "host.log", base + "/healthz", cwd=host, env=env):
+        with urllib.request.urlopen(base + "/api/talks?event=testconf-2024") as response:
+            assert json.load(response)["total"] > 0
+        with urllib.request.urlopen(base + "/healthz") as response:
+            health = json.load(response)
+    assert health["index"]["status"] == "ok"
+    assert health["catalog"]["status"] == "ok"
