@@ -1,0 +1,65 @@
+"""The ceiling for bench_load.py: Starlette rendering vod's talk template from a dict.
+
+No catalog lookups, storage, middleware or index per request: the page objects are made once
+at start-up, so what remains is this stack's own cost (uvicorn, routing, Jinja2).
+Run by bench_load.py as `uvicorn bench.ceiling_app:app`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from vod import pages
+from vod.app import _routes as vod_routes
+from vod.app import make_templates
+from vod.catalog import load_catalog
+from vod.config import Settings
+from vod.storage import LocalStorage, Recordings
+
+settings = Settings.from_env()
+templates = make_templates(settings)
+_catalog = load_catalog(settings.catalog)
+_recordings = Recordings(LocalStorage(settings.media_dir))
+_slugs = [s for s in os.environ.get("VOD_BENCH_SLUGS", "").split(",") if s] or list(_catalog.talks)[
+    :200
+]
+PAGES: dict[str, Any] = {s: pages.talk_page(_catalog, _recordings, s) for s in _slugs}
+_first = next(iter(PAGES.values()))
+
+
+def talk(request: Request) -> Response:
+    page = PAGES.get(request.path_params["slug"], _first)
+    return templates.TemplateResponse(request, "talk.html", {"page": page})
+
+
+def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    # Templates read settings (base URL) from the request state, as in vod.
+    yield {"vod": SimpleNamespace(settings=settings)}
+
+
+def _routes() -> list[Any]:
+    """vod's own route table (templates link to routes by name), with the talk page replaced."""
+    table: list[Any] = [Route("/healthz", healthz, name="healthz")]
+    for route in vod_routes(settings):
+        if getattr(route, "name", None) == "talk":
+            table.append(Route("/talks/{slug}", talk, name="talk"))
+        elif getattr(route, "name", None) != "healthz":
+            table.append(route)  # linked to by name, never requested here
+    return table
+
+
+app = Starlette(routes=_routes(), lifespan=lifespan)
