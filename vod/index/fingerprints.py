@@ -1,0 +1,100 @@
+"""What each talk's index document was made from, kept beside each index version.
+
+An incremental update (incremental.py) compares these fingerprints with the catalog's to
+re-index only the talks whose document would change: the talk itself, its event, any of its
+speakers (names, companies and aliases go into the document), or whether its recording is there.
+The facet record of each talk is kept too, so the new version's facets file is written without
+asking the recording store about talks that did not change.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vod.catalog.cache import digest
+
+if TYPE_CHECKING:
+    from vod.catalog import Catalog, Talk
+
+log = logging.getLogger(__name__)
+
+TALKS_FILE = "talks.pickle"
+MAGIC = b"vod-index-talks 1\n"
+Fingerprint = tuple[bytes, bytes, tuple[bytes, ...], str]
+
+
+def _cached(catalog: Catalog, key: str, value: Any) -> bytes:
+    # The catalog cache keeps each object's digest from when its file was read (cache.py);
+    # a catalog loaded without it computes them here, once.
+    known = catalog.fingerprints.get(key)
+    if known is None:
+        known = catalog.fingerprints[key] = digest(value)
+    return known
+
+
+def talk_fingerprint(catalog: Catalog, talk: Talk, recording: str) -> Fingerprint:
+    """Everything a talk's document depends on; `recording` is its has-a-recording flag."""
+    people = dict.fromkeys(talk.speakers + talk.recording_speakers)
+    speakers = catalog.speakers
+    return (
+        _cached(catalog, "t:" + talk.slug, talk),
+        _cached(catalog, "e:" + talk.event, catalog.events[talk.event]),
+        tuple(_cached(catalog, "s:" + s, speakers[s]) for s in people),
+        recording,
+    )
+
+
+@dataclass(frozen=True)
+class TalkState:
+    """Per talk of an index version: its fingerprint and its facet record."""
+
+    talks: dict[str, tuple[Fingerprint, dict[str, Any]]]
+
+
+def write_talk_state(
+    folder: Path,
+    catalog: Catalog,
+    records: Iterable[dict[str, Any]],
+    known: dict[str, Fingerprint] | None = None,
+) -> None:
+    """Write the fingerprints and facet records of a version being built into `folder`.
+
+    `known` holds fingerprints already computed (an incremental update has them all).
+    """
+    known = known or {}
+    talks = {
+        r["slug"]: (
+            known.get(r["slug"])
+            or talk_fingerprint(catalog, catalog.talks[r["slug"]], r["recording"]),
+            r,
+        )
+        for r in records
+    }
+    blob = MAGIC + pickle.dumps(TalkState(talks), protocol=pickle.HIGHEST_PROTOCOL)
+    tmp = folder / f".{TALKS_FILE}.{os.getpid()}"
+    tmp.write_bytes(blob)
+    os.replace(tmp, folder / TALKS_FILE)
+
+
+def read_talk_state(folder: Path) -> TalkState | None:
+    """Read what `write_talk_state` wrote; None when absent or unreadable (then: full build)."""
+    collecting = gc.isenabled()
+    gc.disable()  # many small objects and no cycles: the collector only slows the load down
+    try:
+        blob = (folder / TALKS_FILE).read_bytes()
+        if not blob.startswith(MAGIC):
+            return None
+        state = pickle.loads(blob[len(MAGIC) :])
+    except Exception:  # absent, corrupt, from another vod: a full build redoes it
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+    return state if isinstance(state, TalkState) else None
