@@ -1,0 +1,190 @@
+"""Link previews: Open Graph and Twitter card tags, and the schema.org VideoObject (JSON-LD)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from vod.links.urls import Moment
+
+if TYPE_CHECKING:
+    from vod.links.share import PreviewImage
+    from vod.pages import TalkPage
+
+# Open Graph and Twitter show about this much of a description.
+DESCRIPTION_CHARS = 300
+# The player size previews announce for og:video and twitter:player (16:9).
+PLAYER_WIDTH = 1280
+PLAYER_HEIGHT = 720
+SITE_NAME = "vod"
+# Characters that must not appear raw inside <script>: `</script>` or `<!--` would end or
+# change the element. JSON allows their \u escapes anywhere in a string.
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def describe(page: TalkPage, limit: int = DESCRIPTION_CHARS) -> str:
+    """A plain-text description: the abstract, shortened at a word; never invented."""
+    talk = page.card.talk
+    text = " ".join((talk.abstract or "").split())
+    if not text:
+        return f"Recording of a talk at {page.card.event.name}."
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def iso_duration(seconds: int) -> str:
+    """Format seconds as an ISO 8601 duration: `PT1H2M3S`, `PT24M13S`, `PT0S`."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "PT"
+    if hours:
+        text += f"{hours}H"
+    if minutes:
+        text += f"{minutes}M"
+    if secs or text == "PT":
+        text += f"{secs}S"
+    return text
+
+
+def upload_date(page: TalkPage) -> str:
+    """When the talk was given: its start when published, else the event's first day."""
+    talk = page.card.talk
+    return talk.start.isoformat() if talk.start else page.card.event.start_date.isoformat()
+
+
+def meta_tags(
+    page: TalkPage, canonical: str, embed_url: str, image: PreviewImage
+) -> tuple[tuple[str, str, str], ...]:
+    """Open Graph (`property`) and Twitter (`name`) tags, in the order they are written."""
+    talk = page.card.talk
+    title = f"{talk.title or 'Title not published'} · {page.card.event.name}"
+    description = describe(page)
+    tags: list[tuple[str, str, str]] = [
+        ("property", "og:type", "video.other"),
+        ("property", "og:site_name", SITE_NAME),
+        ("property", "og:title", title),
+        ("property", "og:description", description),
+        ("property", "og:url", canonical),
+        ("property", "og:image", image.url),
+    ]
+    if image.url.startswith("https://"):
+        tags.append(("property", "og:image:secure_url", image.url))
+    if image.width and image.height:
+        tags += [
+            ("property", "og:image:width", str(image.width)),
+            ("property", "og:image:height", str(image.height)),
+        ]
+    tags += [
+        ("property", "og:image:alt", image.alt),
+        ("property", "og:video", embed_url),
+    ]
+    if embed_url.startswith("https://"):
+        tags.append(("property", "og:video:secure_url", embed_url))
+    tags += [
+        ("property", "og:video:type", "text/html"),
+        ("property", "og:video:width", str(PLAYER_WIDTH)),
+        ("property", "og:video:height", str(PLAYER_HEIGHT)),
+    ]
+    if talk.recording.duration:
+        tags.append(("property", "video:duration", str(talk.recording.duration)))
+    tags.append(("property", "video:release_date", upload_date(page)))
+    tags += [
+        ("name", "twitter:card", "player"),
+        ("name", "twitter:title", title),
+        ("name", "twitter:description", description),
+        ("name", "twitter:image", image.url),
+        ("name", "twitter:image:alt", image.alt),
+        ("name", "twitter:player", embed_url),
+        ("name", "twitter:player:width", str(PLAYER_WIDTH)),
+        ("name", "twitter:player:height", str(PLAYER_HEIGHT)),
+    ]
+    return tuple(tags)
+
+
+def video_object(
+    page: TalkPage,
+    canonical: str,
+    embed_url: str,
+    image: PreviewImage,
+    content_url: str | None,
+) -> dict[str, Any]:
+    """The schema.org VideoObject of a talk, with its chapters as Clips and a SeekToAction."""
+    talk = page.card.talk
+    duration = talk.recording.duration
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "VideoObject",
+        "name": talk.title or "Title not published",
+        "description": describe(page, limit=5000),
+        "thumbnailUrl": [image.url],
+        "uploadDate": upload_date(page),
+        "url": canonical,
+        "embedUrl": embed_url,
+    }
+    if duration:
+        data["duration"] = iso_duration(duration)
+    if content_url:
+        data["contentUrl"] = content_url
+    presenters = [
+        {"@type": "Person", "name": s.name} for s in page.card.recording_speakers if s.name
+    ]
+    if presenters:
+        data["actor"] = presenters
+    event = page.card.event
+    recorded_at: dict[str, Any] = {
+        "@type": "Event",
+        "name": event.name,
+        "startDate": event.start_date.isoformat(),
+        "endDate": event.end_date.isoformat(),
+    }
+    if event.location:
+        recorded_at["location"] = {"@type": "Place", "name": event.location}
+    data["recordedAt"] = recorded_at
+    chapters = talk.recording.chapters
+    if chapters:
+        clips = []
+        for i, chapter in enumerate(chapters):
+            clip: dict[str, Any] = {
+                "@type": "Clip",
+                "name": chapter.title,
+                "startOffset": chapter.start,
+                "url": _at(canonical, chapter.start),
+            }
+            end = chapters[i + 1].start if i + 1 < len(chapters) else duration
+            if end and end > chapter.start:
+                clip["endOffset"] = end
+            clips.append(clip)
+        data["hasPart"] = clips
+    # Lets search engines link to any moment: they fill in the number of seconds.
+    data["potentialAction"] = {
+        "@type": "SeekToAction",
+        "target": canonical + "?t={seek_to_second_number}",
+        "startOffset-input": "required name=seek_to_second_number",
+    }
+    return data
+
+
+def _at(canonical: str, seconds: int) -> str:
+    query = Moment(seconds).params()
+    return f"{canonical}?t={query['t']}" if query else canonical
+
+
+def json_ld(data: dict[str, Any]) -> Markup:
+    """Serialise `data` for a <script type="application/ld+json"> element, safely.
+
+    Autoescaping would turn quotes into entities, which a script element does not decode, so
+    the JSON goes in as markup, with every character that could end the element escaped.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in _SCRIPT_ESCAPES.items():
+        text = text.replace(raw, escaped)
+    return Markup(text)  # escaped above: no <, > or & remains

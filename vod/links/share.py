@@ -1,0 +1,161 @@
+"""What the talk page offers to link with: the moment link, the citation, the iframe snippet,
+the preview image, oEmbed discovery and the link-preview metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup, escape
+
+from vod.links import previews
+from vod.links.urls import Moment, SiteUrls, public_poster_url, public_recording_url
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from vod.catalog import Event, Speaker, Talk
+    from vod.pages import TalkPage
+    from vod.storage import Recordings
+
+# The iframe a blogger pastes: 16:9, the size most blog columns fit.
+EMBED_WIDTH = 640
+EMBED_HEIGHT = 360
+# The generated title card's size: what Open Graph and Twitter previews expect.
+CARD_WIDTH = 1200
+CARD_HEIGHT = 630
+UNTITLED = "Title not published"
+
+
+@dataclass(frozen=True)
+class PreviewImage:
+    """The image link previews show: the catalog's poster, or the generated title card."""
+
+    url: str
+    width: int | None
+    height: int | None
+    alt: str
+    is_card: bool
+
+
+@dataclass(frozen=True)
+class TalkLinks:
+    """Everything the talk page needs to be linked, cited, embedded and previewed."""
+
+    canonical: str  # the permalink, without a moment
+    moment: Moment
+    share_url: str  # the permalink with the page's moment (?t=, &end=)
+    embed_url: str
+    embed_base: str  # the embed URL without a moment, for the "share this moment" script
+    embed_snippet: str  # the iframe HTML, shown as text to copy
+    citation: str
+    cite_before: str  # the citation up to the moment and URL, for the "share this moment" script
+    image: PreviewImage
+    oembed_json: str
+    oembed_xml: str
+    event_feed: str
+    chapters_vtt: str | None  # a path: the <track> must be same-origin
+    meta: tuple[tuple[str, str, str], ...]  # (attribute, name, content) of each <meta>
+    json_ld: Markup  # safe inside <script type="application/ld+json">
+
+
+def names(people: Sequence[Speaker]) -> str:
+    """Join names as people write them: `A`, `A and B`, `A, B and C`."""
+    shown = [p.display_name for p in people]
+    if len(shown) < 2:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def talk_date(talk: Talk, event: Event) -> str:
+    """The talk's day when its time is published, else the event's dates."""
+    first = talk.start.date() if talk.start else event.start_date
+    if talk.start or event.start_date == event.end_date:
+        return _day(first)
+    return f"{_day(event.start_date)} – {_day(event.end_date)}"
+
+
+def _day(day: date) -> str:
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!", "…")) else text + "."
+
+
+def cite_before(talk: Talk, event: Event, presenters: Sequence[Speaker]) -> str:
+    """The citation up to its moment: who is in the recording, title, event, date."""
+    title = f"“{_sentence(talk.title)}”" if talk.title else f"[{UNTITLED}]."
+    people = names(presenters)
+    parts = [_sentence(people)] if people else []
+    parts += [title, f"{event.name}, {talk_date(talk, event)}. Video"]
+    return " ".join(parts)
+
+
+def citation(before: str, moment: Moment, url: str) -> str:
+    """Finish a citation: `…. Video, at 1:30. URL` (the player.js twin does the same)."""
+    at = ""
+    if moment.end:
+        at = f", {moment.label}"
+    elif moment.start:
+        at = f", at {moment.label}"
+    return f"{before}{at}. {url}"
+
+
+def iframe(src: str, title: str, width: int = EMBED_WIDTH, height: int = EMBED_HEIGHT) -> str:
+    """Return the iframe HTML that embeds a player, every value escaped."""
+    return (
+        f'<iframe src="{escape(src)}" width="{width}" height="{height}" '
+        f'title="{escape(title)}" style="border:0" '
+        'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>'
+    )
+
+
+def embed_title(talk: Talk, event: Event) -> str:
+    return f"{talk.title or UNTITLED} · {event.name}"
+
+
+def preview_image(talk: Talk, recordings: Recordings, urls: SiteUrls) -> PreviewImage:
+    """The catalog's poster when it has a stable public URL, else the generated title card."""
+    poster = public_poster_url(talk, recordings, urls)
+    alt = f"{talk.title or UNTITLED} – poster"
+    if poster:
+        return PreviewImage(poster, None, None, alt, is_card=False)
+    alt = f"Title card: {talk.title or UNTITLED}"
+    return PreviewImage(urls.card(talk.slug), CARD_WIDTH, CARD_HEIGHT, alt, is_card=True)
+
+
+def talk_links(page: TalkPage, recordings: Recordings, urls: SiteUrls) -> TalkLinks:
+    """Build the share, cite, embed and preview data of a talk page."""
+    talk = page.card.talk
+    event = page.card.event
+    moment = Moment(page.start_at, page.end_at)
+    canonical = urls.talk(talk.slug)
+    share_url = urls.talk(talk.slug, moment)
+    embed_url = urls.embed(talk.slug, moment)
+    before = cite_before(talk, event, page.card.recording_speakers)
+    image = preview_image(talk, recordings, urls)
+    content_url = public_recording_url(talk, recordings, urls)
+    oembed_for = share_url  # a moment link embeds at its moment
+    return TalkLinks(
+        canonical=canonical,
+        moment=moment,
+        share_url=share_url,
+        embed_url=embed_url,
+        embed_base=urls.embed(talk.slug),
+        embed_snippet=iframe(embed_url, embed_title(talk, event)),
+        citation=citation(before, moment, share_url),
+        cite_before=before,
+        image=image,
+        oembed_json=urls.url("oembed", {"url": oembed_for, "format": "json"}),
+        oembed_xml=urls.url("oembed", {"url": oembed_for, "format": "xml"}),
+        event_feed=urls.url("event_feed", event=event.slug),
+        chapters_vtt=(
+            urls.path("talk_chapters", slug=talk.slug) if talk.recording.chapters else None
+        ),
+        meta=previews.meta_tags(page, canonical, embed_url, image),
+        json_ld=previews.json_ld(
+            previews.video_object(page, canonical, urls.embed(talk.slug), image, content_url)
+        ),
+    )

@@ -1,0 +1,203 @@
+"""Endpoints for links: oEmbed, title cards, chapters, feeds and the sitemap.
+
+Thin, like vod.views: read the request, ask the modules beside this one, answer. They are
+plain `def` functions (run in the thread pool): a card render or a store lookup may block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from starlette.responses import RedirectResponse, Response
+
+from vod.links import cards, chapters, feeds, oembed
+from vod.links.share import TalkLinks, talk_links
+from vod.links.urls import SiteUrls
+from vod.state import vod_state
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from vod.pages import TalkPage
+
+# Feeds and the sitemap change only with the catalog.
+FEED_CACHE = "public, max-age=300"
+# A card's URL stays while its text does; the ETag tells a CDN when it changed.
+CARD_CACHE = "public, max-age=86400"
+OEMBED_CACHE = "public, max-age=3600"
+# How long a built sitemap is served again (new local recordings show up after this).
+SITEMAP_TTL = 300.0
+_sitemap_lock = threading.Lock()
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def links_for(request: Request, page: TalkPage) -> TalkLinks:
+    """Build what a talk page offers to share, cite and embed (called by vod.views.talk)."""
+    state = vod_state(request)
+    return talk_links(page, state.recordings, SiteUrls.from_request(request))
+
+
+def _weak(opaque: str) -> str:
+    # Weak: the GZip middleware changes the bytes, never the meaning (RFC 9110, 8.8.1).
+    return f'W/"{opaque}"'
+
+
+def _matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match", "")
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return etag.removeprefix("W/") in tags or "*" in tags
+
+
+def _conditional(
+    request: Request, body: bytes, media_type: str, cache: str, etag: str | None = None
+) -> Response:
+    """Answer `body` with an ETag, or 304 when the client already has it."""
+    etag = etag or _weak(hashlib.sha256(body).hexdigest()[:32])
+    headers = {"ETag": etag, "Cache-Control": cache}
+    if _matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _moved(request: Request, route: str, slug: str, **params: str) -> Response | None:
+    current = vod_state(request).catalog.redirect_for(slug)
+    if current is None:
+        return None
+    target = str(request.app.url_path_for(route, slug=current, **params))
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(target, status_code=301)
+
+
+# ---- oEmbed ---------------------------------------------------------------------------------
+
+
+def oembed_endpoint(request: Request) -> Response:
+    """Answer an oEmbed request: 404 for a URL that is not our talk, 501 for a format."""
+    state = vod_state(request)
+    params = request.query_params
+    fmt = params.get("format") or "json"
+    if fmt not in oembed.FORMATS:
+        return Response("format not supported: use json or xml", 501, media_type="text/plain")
+    url = params.get("url", "")
+    if not url:
+        return Response("add the URL of a talk: /oembed?url=...", 400, media_type="text/plain")
+    urls = SiteUrls.from_request(request)
+    try:
+        found = oembed.find_talk(url, state.catalog, urls, request.headers.get("host"))
+    except oembed.OEmbedError as exc:
+        return Response(str(exc), exc.status, media_type="text/plain")
+    data = oembed.answer(
+        found,
+        state.catalog,
+        urls,
+        oembed.dimension(params.get("maxwidth")),
+        oembed.dimension(params.get("maxheight")),
+    )
+    headers = {"Cache-Control": OEMBED_CACHE, "Access-Control-Allow-Origin": "*"}
+    if fmt == "xml":
+        return Response(oembed.to_xml(data), media_type="text/xml; charset=utf-8", headers=headers)
+    body = json.dumps(data, ensure_ascii=False).encode()
+    return Response(body, media_type="application/json", headers=headers)
+
+
+# ---- title cards and chapters -----------------------------------------------------------------
+
+
+def card(request: Request) -> Response:
+    """Serve a talk's title card PNG (?w= one of the widths oEmbed offers), with an ETag."""
+    slug = request.path_params["slug"]
+    if (moved := _moved(request, "card", slug)) is not None:
+        return moved
+    state = vod_state(request)
+    talk = state.catalog.talk(slug)
+    raw = request.query_params.get("w", "")
+    width = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
+    if width not in oembed.CARD_WIDTHS:
+        width = oembed.CARD_WIDTHS[0]
+    text = cards.card_text(state.catalog, talk)
+    etag = _weak(f"{text.etag.strip(chr(34))}-{width}")
+    headers = {"ETag": etag, "Cache-Control": CARD_CACHE}
+    if _matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(cards.CARDS.get(text, width), media_type="image/png", headers=headers)
+
+
+def talk_chapters(request: Request) -> Response:
+    """Serve a recording's chapters as a WebVTT chapters track; 404 when it has none."""
+    slug = request.path_params["slug"]
+    if (moved := _moved(request, "talk_chapters", slug)) is not None:
+        return moved
+    talk = vod_state(request).catalog.talk(slug)
+    if not talk.recording.chapters:
+        return Response("this recording has no chapters", 404, media_type="text/plain")
+    body = chapters.chapters_vtt(talk).encode()
+    return _conditional(request, body, "text/vtt; charset=utf-8", FEED_CACHE)
+
+
+# ---- feeds and the sitemap ----------------------------------------------------------------
+
+
+def site_feed(request: Request) -> Response:
+    state = vod_state(request)
+    urls = SiteUrls.from_request(request)
+    info = feeds.FeedInfo(
+        title="vod: latest recordings",
+        self_url=urls.url("feed"),
+        page_url=urls.site_root(),
+        subtitle="Conference talk recordings, newest first.",
+    )
+    body = feeds.atom_feed(
+        info, state.catalog.talks.values(), state.catalog, state.recordings, urls
+    )
+    return _conditional(request, body, ATOM, FEED_CACHE)
+
+
+def event_feed(request: Request) -> Response:
+    state = vod_state(request)
+    event = state.catalog.event(request.path_params["event"])
+    urls = SiteUrls.from_request(request)
+    info = feeds.FeedInfo(
+        title=f"{event.name}: recordings",
+        self_url=urls.url("event_feed", event=event.slug),
+        page_url=urls.url("event", event=event.slug),
+        subtitle=event.description or "",
+    )
+    talks = state.catalog.event_talks(event.slug)
+    body = feeds.atom_feed(info, talks, state.catalog, state.recordings, urls)
+    return _conditional(request, body, ATOM, FEED_CACHE)
+
+
+def speaker_feed(request: Request) -> Response:
+    state = vod_state(request)
+    speaker = state.catalog.speaker(request.path_params["slug"])
+    urls = SiteUrls.from_request(request)
+    info = feeds.FeedInfo(
+        title=f"{speaker.display_name}: talks",
+        self_url=urls.url("speaker_feed", slug=speaker.slug),
+        page_url=urls.url("speaker", slug=speaker.slug),
+    )
+    talks = [role.talk for role in state.catalog.speaker_roles(speaker.slug)]
+    body = feeds.atom_feed(info, talks, state.catalog, state.recordings, urls)
+    return _conditional(request, body, ATOM, FEED_CACHE)
+
+
+def sitemap(request: Request) -> Response:
+    state = vod_state(request)
+    urls = SiteUrls.from_request(request)
+    key = (state.catalog.digest, urls.base)
+    now = time.monotonic()
+    with _sitemap_lock:  # kept on the app: each app has its own catalog and store
+        cached = getattr(request.app.state, "links_sitemap", None)
+    if cached is not None and cached[0] == key and now - cached[1] < SITEMAP_TTL:
+        body = cached[2]
+    else:
+        # About a second for 20,000 talks: built once per catalog and site every few minutes.
+        body = feeds.sitemap(state.catalog, state.recordings, urls)
+        with _sitemap_lock:
+            request.app.state.links_sitemap = (key, now, body)
+    return _conditional(request, body, "application/xml; charset=utf-8", FEED_CACHE)
