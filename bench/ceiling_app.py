@@ -23,6 +23,8 @@ from vod.app import _routes as vod_routes
 from vod.app import make_templates
 from vod.catalog import load_catalog
 from vod.config import Settings
+from vod.index import SearchIndex
+from vod.links.views import links_for
 from vod.storage import LocalStorage, Recordings
 
 settings = Settings.from_env()
@@ -32,13 +34,22 @@ _recordings = Recordings(LocalStorage(settings.media_dir))
 _slugs = [s for s in os.environ.get("VOD_BENCH_SLUGS", "").split(",") if s] or list(_catalog.talks)[
     :200
 ]
-PAGES: dict[str, Any] = {s: pages.talk_page(_catalog, _recordings, s) for s in _slugs}
-_first = next(iter(PAGES.values()))
+_search = SearchIndex(settings.index_dir)
+PAGES: dict[str, Any] = {
+    s: pages.with_transcript(pages.talk_page(_catalog, _recordings, s), _search) for s in _slugs
+}
+LINKS: dict[str, Any] = {}  # the share/preview data, made on the first request for each slug
+_first = next(iter(PAGES))
 
 
 def talk(request: Request) -> Response:
-    page = PAGES.get(request.path_params["slug"], _first)
-    return templates.TemplateResponse(request, "talk.html", {"page": page})
+    slug = request.path_params["slug"]
+    slug = slug if slug in PAGES else _first
+    page = PAGES[slug]
+    links = LINKS.get(slug)
+    if links is None:
+        links = LINKS[slug] = links_for(request, page)
+    return templates.TemplateResponse(request, "talk.html", {"page": page, "links": links})
 
 
 def healthz(request: Request) -> Response:
@@ -48,7 +59,7 @@ def healthz(request: Request) -> Response:
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
     # Templates read settings (base URL) from the request state, as in vod.
-    yield {"vod": SimpleNamespace(settings=settings)}
+    yield {"vod": SimpleNamespace(settings=settings, recordings=_recordings)}
 
 
 def _routes() -> list[Any]:

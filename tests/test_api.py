@@ -20,6 +20,9 @@ EVENT = "systems-scale-2024"
 
 LIST_KEYS = {"total", "results", "next"}
 SEARCH_KEYS = LIST_KEYS | {"query", "page", "corrected", "searched_corrected", "any_terms"}
+# Issue #3 added facets with counts, the filters and sort in force, and a flag for a search that
+# ran out of time.
+SEARCH_KEYS |= {"facets", "filters", "sort", "partial"}
 SUMMARY_KEYS = {
     "slug",
     "title",
@@ -54,6 +57,7 @@ HIT_KEYS = {
     "matched_in",
     "via_recording",
     "score",
+    "moment",  # issue #3: where the words were said in the recording (a transcript cue), or null
 }
 EVENT_KEYS = {
     "slug",

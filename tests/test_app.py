@@ -210,7 +210,13 @@ def test_every_route_has_a_name(settings: Settings) -> None:
     } <= set(names)
 
 
-ROUTE_PARAMS = {"event": EVENT, "slug": SNOWFLAKE, "key": "a/b.mp4", "path": "vod.css"}
+ROUTE_PARAMS = {
+    "event": EVENT,
+    "slug": SNOWFLAKE,
+    "key": "a/b.mp4",
+    "path": "vod.css",
+    "year": "2024",
+}
 
 
 def test_every_named_route_builds_its_url(settings: Settings) -> None:

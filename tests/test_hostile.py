@@ -56,13 +56,20 @@ def _routes(client: TestClient) -> list[Route]:
     return [r for r in client.app.routes if isinstance(r, Route) and not isinstance(r, Mount)]
 
 
+def _enc(value: str) -> str:
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
 def _fill(path: str, value: str) -> str:
-    encoded = quote(value.encode("utf-8", "surrogatepass"), safe="")
+    encoded = _enc(value)
     return PARAM_RE.sub(lambda m: encoded or "x", path)
 
 
 def _check(response, *, path: str) -> None:
-    assert response.status_code < 500, f"{path} -> {response.status_code}"
+    # The one 5xx a client may cause: oEmbed answers 501 to a format it does not offer (the
+    # spec, oembed.com section 2.3.5); anything else is a server error.
+    oembed_format = path == "/oembed" and response.status_code == 501
+    assert response.status_code < 500 or oembed_format, f"{path} -> {response.status_code}"
     ctype = response.headers.get("content-type", "")
     if ctype.startswith(("text/html", "application/xml", "application/atom", "text/xml")):
         assert MARKER not in response.text, f"unescaped output on {path}"
@@ -98,7 +105,10 @@ def test_every_route_survives_any_input(client: TestClient, value, param_value, 
     for method in sorted(route.methods or {"GET"}):
         if method not in ("GET", "HEAD", "POST"):
             continue
-        response = client.request(method, path, params=params, follow_redirects=False)
+        # Encoded by hand: lone surrogates are valid input here, which the client won't encode.
+        query = "&".join(f"{_enc(n)}={_enc(v)}" for n, v in params)
+        url = f"{path}?{query}" if query else path
+        response = client.request(method, url, follow_redirects=False)
         _check(response, path=path)
 
 

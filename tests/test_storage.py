@@ -244,6 +244,12 @@ class FakeStorage:
     def url_for(self, key: str) -> str:
         return "https://cdn.example/" + safe_key(key)
 
+    def read_text(self, key: str, limit: int) -> str | None:
+        self.calls.append(key)
+        if self.down:
+            raise StorageUnavailable("fake store is not answering")
+        return "WEBVTT\n" if key in self.present else None
+
     def describe(self) -> str:
         return "fake store"
 

@@ -47,13 +47,14 @@ def _now() -> str:
 
 
 def _rebuild(state: AppState) -> None:
-    from vod.catalog import load_catalog
+    from vod.catalog import catalog_cache_dir, load_catalog_cached
     from vod.index import build_index
 
     job = state.jobs["reindex"]
     try:
-        catalog = load_catalog(state.settings.catalog)
-        info = build_index(catalog, state.settings.index_dir)
+        settings = state.settings
+        catalog = load_catalog_cached(settings.catalog, catalog_cache_dir(settings.index_dir))
+        info = build_index(catalog, state.settings.index_dir, storage=state.recordings.storage)
     except CatalogError as exc:
         job.update(
             status="failed",

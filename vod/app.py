@@ -21,11 +21,13 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vod import __version__, admin, views
-from vod.catalog import Catalog, load_catalog
+from vod.catalog import Catalog, catalog_cache_dir, load_catalog_cached
 from vod.config import Settings
 from vod.errors import NotFound
 from vod.http_cache import ConditionalGet
 from vod.index import SearchIndex, build_index, index_state
+from vod.links import views as links
+from vod.providers import frame_sources
 from vod.state import AppState, LiveCatalog
 from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
@@ -40,14 +42,25 @@ def _routes(settings: Settings) -> list[Route | Mount]:
         Route("/healthz", views.healthz, name="healthz"),
         Route("/admin/reindex", admin.reindex, name="admin_reindex", methods=["GET", "POST"]),
         Route("/search", views.search, name="search"),
+        # Links bloggers use (issue #4): feeds, sitemap, oEmbed, title cards, chapters.
+        Route("/feed.xml", links.site_feed, name="feed"),
+        Route("/sitemap.xml", links.sitemap, name="sitemap"),
+        Route("/oembed", links.oembed_endpoint, name="oembed"),
+        Route("/cards/{slug}.png", links.card, name="card"),
+        Route("/events/{event}/feed.xml", links.event_feed, name="event_feed"),
+        Route("/speakers/{slug}/feed.xml", links.speaker_feed, name="speaker_feed"),
+        Route("/talks/{slug}/chapters.vtt", links.talk_chapters, name="talk_chapters"),
         Route("/events/{event}", views.event, name="event"),
         Route("/talks/{slug}", views.talk, name="talk"),
         Route("/embed/{slug}", views.embed, name="embed"),
         Route("/speakers/{slug}", views.speaker, name="speaker"),
+        Route("/years/{year}", views.year, name="year"),
         Route("/api/talks", views.api_talks, name="api_talks"),
         Route("/api/talks/{slug}", views.api_talk, name="api_talk"),
         Route("/api/events/{event}", views.api_event, name="api_event"),
+        Route("/api/years/{year}", views.api_year, name="api_year"),
         Route("/api/search", views.api_search, name="api_search"),
+        Route("/api/suggest", views.api_suggest, name="api_suggest"),
         Route("/media/{key:path}", views.media, name="media", methods=["GET", "HEAD"]),
         Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
     ]
@@ -72,7 +85,17 @@ def make_templates(settings: Settings) -> Jinja2Templates:
 @jinja2.pass_context
 def _path_for(context: Any, name: str, /, **params: Any) -> str:
     """Return the path of a named route: links stay relative, so any host or CDN serves them."""
-    return str(context["request"].app.url_path_for(name, **params))
+    app = context["request"].app
+    # Starlette tries every route in turn (an exception per miss); a page builds hundreds of
+    # links, so go straight to the route that has the name.
+    by_name: dict[str, Any] | None = getattr(app.state, "_routes_by_name", None)
+    if by_name is None:
+        by_name = {r.name: r for r in app.routes if getattr(r, "name", None)}
+        app.state._routes_by_name = by_name
+    route = by_name.get(name)
+    if route is None or isinstance(route, Mount):
+        return str(app.url_path_for(name, **params))
+    return str(route.url_path_for(name, **params))
 
 
 @jinja2.pass_context
@@ -88,7 +111,8 @@ def prepare_index(settings: Settings, catalog: Catalog) -> None:
     state = index_state(settings.index_dir, catalog)
     if state != "current":
         log.info("index is %s; building it from the catalog", state)
-        build_index(catalog, settings.index_dir)
+        # The store lets the build index captions and know which recordings exist (issue #3).
+        build_index(catalog, settings.index_dir, storage=storage_from_settings(settings))
 
 
 def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlette:
@@ -96,16 +120,22 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        loaded = catalog if catalog is not None else load_catalog(settings.catalog)
+        cache_dir = catalog_cache_dir(settings.index_dir)
+        loaded = (
+            catalog if catalog is not None else load_catalog_cached(settings.catalog, cache_dir)
+        )
         prepare_index(settings, loaded)
         state = AppState(
             settings=settings,
             # A catalog handed in by the caller (tests, tools) is served as it is.
-            live_catalog=LiveCatalog(settings.catalog, loaded, reloadable=catalog is None),
+            live_catalog=LiveCatalog(
+                settings.catalog, loaded, reloadable=catalog is None, cache_dir=cache_dir
+            ),
             search=SearchIndex(settings.index_dir),
             recordings=Recordings(storage_from_settings(settings)),
             templates=make_templates(settings),
         )
+        warm(state)
         yield {"vod": state}
 
     return Starlette(
@@ -125,6 +155,14 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
     )
 
 
+def warm(state: AppState) -> None:
+    """Do before the first request what every page needs, with 21,700 talks: the catalog's
+    per-event, per-speaker and per-year lookups, and the embed origins of its CSP."""
+    catalog = state.live_catalog.current
+    catalog.warm()
+    frame_sources(catalog)
+
+
 def create_app_from_env() -> Starlette:
     """Build the app from VOD_* variables (the factory `vod serve` hands to uvicorn)."""
     return create_app(Settings.from_env())
@@ -134,16 +172,20 @@ def create_app_from_env() -> Starlette:
 _CSP = (
     "default-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https: http:; "
     "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-src https://www.youtube-nocookie.com "
-    "https://player.vimeo.com; frame-ancestors {ancestors}"
+    "base-uri 'self'; form-action 'self'; frame-src {frames}; frame-ancestors {ancestors}"
 )
 
 
-def security_headers(path: str) -> dict[str, str]:
-    """Return the security headers of a response to `path`; only /embed/ may be framed."""
+def security_headers(path: str, frames: str | None = None) -> dict[str, str]:
+    """Return the security headers of a response to `path`; only /embed/ may be framed.
+
+    `frames` lists the origins whose players pages may frame (external recordings' providers);
+    by default the fixed ones (YouTube, Vimeo, the Internet Archive).
+    """
     framable = path.startswith("/embed/")
+    csp = _CSP.format(frames=frames or frame_sources(None), ancestors="*" if framable else "'none'")
     headers = {
-        "Content-Security-Policy": _CSP.format(ancestors="*" if framable else "'none'"),
+        "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
     }
@@ -159,6 +201,16 @@ def _server_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+def _frames(scope: Scope) -> str | None:
+    """The frame-src origins of the catalog being served: PeerTube hosts vary per catalog."""
+    state = scope.get("state", {}).get("vod")
+    try:
+        return frame_sources(state.catalog) if state is not None else None
+    except Exception:  # headers must never fail a response: fall back to the fixed providers
+        log.exception("cannot list the catalog's embed origins")
+        return None
+
+
 class SecurityHeaders:
     """Add CSP, nosniff and referrer headers; only /embed/ may be framed."""
 
@@ -169,7 +221,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = security_headers(str(scope.get("path", "")))
+        extra = security_headers(str(scope.get("path", "")), _frames(scope))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,23 +57,29 @@ index_option = click.option(
 
 
 def _load(settings: Settings) -> Any:
-    from vod.catalog import load_catalog
+    from vod.catalog import catalog_cache_dir, load_catalog_cached
 
     try:
-        return load_catalog(settings.catalog)
+        return load_catalog_cached(settings.catalog, catalog_cache_dir(settings.index_dir))
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _build(settings: Settings, catalog: Any) -> Any:
-    from vod.index import build_index
+def _build(settings: Settings, catalog: Any, full: bool = False) -> Any:
+    from vod.index.incremental import update_index
+    from vod.progress import progress
+    from vod.storage import storage_from_settings
 
     total = len(catalog.talks)
-    if sys.stderr.isatty():
-        with click.progressbar(length=total, label="Indexing talks", file=sys.stderr) as bar:
-            return build_index(catalog, settings.index_dir, progress=bar.update)
-    log.info("indexing %d talks into %s", total, settings.index_dir)
-    return build_index(catalog, settings.index_dir)
+    try:  # captions are read from the store, and recordings looked up there (issue #3)
+        storage = storage_from_settings(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    # Only the talks that changed are re-indexed when the live version allows it (issue #5).
+    with progress(f"Indexing talks into {settings.index_dir}", total, "talks") as update:
+        return update_index(
+            catalog, settings.index_dir, progress=update, storage=storage, full=full, parallel=True
+        )
 
 
 @main.command()
@@ -144,6 +149,8 @@ def serve(
     ):
         if value is not None:
             os.environ[name] = str(value)
+    from vod.http_protocol import NoDelayHTTPProtocol
+
     click.echo(f"Serving {len(loaded.talks)} talks on http://{host}:{port}/", err=True)
     uvicorn.run(
         "vod.app:create_app_from_env",
@@ -153,6 +160,7 @@ def serve(
         workers=workers,
         log_level="info",
         proxy_headers=True,
+        http=NoDelayHTTPProtocol,  # no 40 ms Nagle stall per response with --workers > 1
     )
 
 
@@ -202,15 +210,21 @@ def _get(settings: Settings, path: str) -> None:
     help="Also upload the built version and its catalog to VOD_S3_BUCKET as an immutable "
     "snapshot (under VOD_INDEX_S3_PREFIX), for hosts running `vod serve --index-from-s3`.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild every talk, not only those that changed (after recordings or captions "
+    "changed in the store).",
+)
 @catalog_option
 @index_option
-def index_command(publish: bool, catalog: Path | None, index_dir: Path | None) -> None:
-    """Rebuild the search index from the catalog and switch to it atomically."""
+def index_command(publish: bool, full: bool, catalog: Path | None, index_dir: Path | None) -> None:
+    """Bring the search index up to date with the catalog, then switch to it atomically."""
     settings = _settings(catalog=catalog, index_dir=index_dir)
     if publish and not settings.s3_bucket:
         raise click.ClickException("--publish needs VOD_S3_BUCKET")
     loaded = _load(settings)
-    info = _build(settings, loaded)
+    info = _build(settings, loaded, full=full)
     click.echo(f"Index {info.path.name}: {info.documents} talks, now live.")
     if publish:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -334,3 +348,175 @@ def search(
         title = talk.display_title if talk else hit.slug
         snippet = html.unescape(re.sub(r"</?mark>", "*", hit.snippet))
         click.echo(f"\n{title}\n  /talks/{hit.slug}  (score {hit.score:.2f})\n  {snippet}")
+
+
+# ---- importing and exporting catalogs (issue #5) -------------------------------------------
+
+out_option = click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Catalog folder to write (and to merge into, when it holds an earlier import).",
+)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Convert another catalog format into vod catalog files (pyvideo, schedule.json)."""
+
+
+def _finish_import(report: Any, out: Path, as_json: bool, index_dir: Path | None) -> None:
+    from vod.catalog import catalog_cache_dir, validate_catalog_cached
+
+    settings = _settings(index_dir=index_dir)
+    # Check what was written, as `vod serve` will read it (and warm its catalog cache).
+    loaded, problems = validate_catalog_cached(out, catalog_cache_dir(settings.index_dir))
+    if as_json:
+        body = {**report.as_dict(), "errors": [p.as_dict() for p in problems]}
+        click.echo(json.dumps(body, indent=2, default=str))
+    else:
+        for line in report.lines():
+            click.echo(line)
+        for p in problems:
+            click.echo(f"error: {p}")
+    if loaded is None:
+        raise click.ClickException(f"the catalog written to {out} does not load; see above")
+
+
+@import_group.command("pyvideo")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@out_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@index_option
+def import_pyvideo_command(source: Path, out: Path, as_json: bool, index_dir: Path | None) -> None:
+    """Import a pyvideo data checkout, or a .tar.gz of one, into catalog files."""
+    from vod.importers.merge import ImportError_
+    from vod.importers.pyvideo import SourceError, count_records, import_pyvideo
+    from vod.progress import progress
+
+    total, unit = (
+        (count_records(source), "records") if source.is_dir() else (source.stat().st_size, "bytes")
+    )
+    try:
+        with progress("Reading pyvideo records", total, unit) as update:
+            report = import_pyvideo(source, out, progress=update)
+    except (SourceError, ImportError_) as exc:
+        raise click.ClickException(str(exc)) from None
+    _finish_import(report, out, as_json, index_dir)
+
+
+@import_group.command("schedule")
+@click.argument("source")
+@out_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@index_option
+def import_schedule_command(source: str, out: Path, as_json: bool, index_dir: Path | None) -> None:
+    """Import a pretalx or frab schedule.json (a file or an http(s) URL) into catalog files."""
+    from vod.importers.merge import ImportError_
+    from vod.importers.schedule import SourceError, import_schedule
+
+    try:
+        report = import_schedule(source, out)
+    except (SourceError, ImportError_) as exc:
+        raise click.ClickException(str(exc)) from None
+    _finish_import(report, out, as_json, index_dir)
+
+
+@main.group("export")
+def export_group() -> None:
+    """Write the catalog in formats other tools read (schedule.json)."""
+
+
+@export_group.command("schedule")
+@click.option("--event", "events", multiple=True, help="Event slug (repeat; default: every event).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="File to write (one event), or folder (<event>.schedule.json each); default: stdout.",
+)
+@click.option(
+    "--base-url",
+    envvar="VOD_BASE_URL",
+    help="Public URL of the site, for permalinks [env: VOD_BASE_URL].",
+)
+@catalog_option
+@index_option
+def export_schedule_command(
+    events: tuple[str, ...],
+    out: Path | None,
+    base_url: str | None,
+    catalog: Path | None,
+    index_dir: Path | None,
+) -> None:
+    """Export events as c3voc schedule.json, with recording URLs and permalinks as links."""
+    from vod.errors import EventNotFound
+    from vod.exporters.schedule import export_schedule
+
+    if not base_url:
+        raise click.ClickException(
+            "permalinks in the export must be absolute: set VOD_BASE_URL or pass --base-url"
+        )
+    loaded = _load(_settings(catalog=catalog, index_dir=index_dir))
+    slugs = list(events) or [e.slug for e in loaded.events_newest_first()]
+    one_file = len(slugs) == 1 and not (out is not None and out.is_dir())
+    if out is None and not one_file:
+        raise click.ClickException("several events: pass --event SLUG, or --out FOLDER")
+    for slug in slugs:
+        try:
+            text = json.dumps(export_schedule(loaded, slug, base_url), indent=2, ensure_ascii=False)
+        except EventNotFound:
+            raise click.ClickException(f"no event {slug!r} in the catalog") from None
+        if out is None:
+            click.echo(text)
+            continue
+        target = out if one_file else out / f"{slug}.schedule.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {target}", err=True)
+
+
+@main.command()
+@click.option(
+    "--duplicates",
+    is_flag=True,
+    help="List pairs of speakers that are probably one person, for you to confirm.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@catalog_option
+@index_option
+def speakers(duplicates: bool, as_json: bool, catalog: Path | None, index_dir: Path | None) -> None:
+    """List speakers with their talk counts, or likely duplicates to merge."""
+    from vod.catalog.identity import likely_duplicates
+
+    loaded = _load(_settings(catalog=catalog, index_dir=index_dir))
+
+    def row(slug: str) -> dict[str, Any]:
+        speaker = loaded.speakers[slug]
+        return {"slug": slug, "name": speaker.name, "talks": len(loaded.speaker_talks(slug))}
+
+    if not duplicates:
+        rows = [row(slug) for slug in loaded.speakers]
+        if as_json:
+            click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        for r in [] if as_json else rows:
+            click.echo(f"{r['slug']}\t{r['name'] or '(name not published)'}\t{r['talks']} talk(s)")
+        return
+    pairs = likely_duplicates(loaded.speakers)
+    if as_json:
+        found = [
+            {"first": row(p.first), "second": row(p.second), "reason": p.reason} for p in pairs
+        ]
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for p in pairs:
+        a, b = row(p.first), row(p.second)
+        click.echo(
+            f"{a['name']!r} ({a['slug']}, {a['talks']} talk(s)) and {b['name']!r} "
+            f"({b['slug']}, {b['talks']} talk(s)): {p.reason}"
+        )
+    click.echo(
+        f"{len(pairs)} likely duplicate(s). To merge one, add the variant name to the other "
+        "speaker's `aliases` and import again (or point its talks at one slug by hand)."
+    )

@@ -31,6 +31,10 @@ class SpeakerNotFound(NotFound):
     kind = "speaker"
 
 
+class YearNotFound(NotFound):
+    kind = "year with events"
+
+
 @dataclass(frozen=True)
 class CatalogProblem:
     """One thing wrong in a catalog file, located precisely."""

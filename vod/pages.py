@@ -6,15 +6,18 @@ from the same object, so the HTML and the API never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
+from vod.errors import IndexNotBuilt
+from vod.index.facets import Filters
 from vod.timecode import format_clock, format_duration
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Event, SessionGroup, Speaker, SpeakerRole, Talk
-    from vod.index import SearchResults
+    from vod.index import Cue, Facet, Moment, SearchIndex, SearchResults, Suggestion
     from vod.storage import Playback, Recordings
 
 RELATED_LIMIT = 4
@@ -80,21 +83,52 @@ def format_event_dates(event: Event) -> str:
     )
 
 
+HOME_EVENTS = 30  # newest events listed on the home page; the rest are a year page away
+
+
 @dataclass(frozen=True)
 class HomePage:
-    events: tuple[tuple[Event, int], ...]  # each event with its number of talks
+    events: tuple[tuple[Event, int], ...]  # each event with its number of talks, newest first
     latest: tuple[TalkCard, ...]
+    years: tuple[tuple[int, int], ...] = ()  # (year, number of events), newest first
+    more_events: int = 0  # events not listed here (see the year pages)
 
 
 def home_page(catalog: Catalog) -> HomePage:
     events = catalog.events_newest_first()
-    counts = {e.slug: 0 for e in events}
-    for t in catalog.talks.values():
-        counts[t.event] += 1
     latest: list[TalkCard] = []
     for event in events[:3]:
         latest.extend(talk_card(catalog, t) for t in catalog.event_talks(event.slug)[:6])
-    return HomePage(tuple((e, counts[e.slug]) for e in events), tuple(latest[:12]))
+    return HomePage(
+        tuple((e, catalog.event_talk_count(e.slug)) for e in events[:HOME_EVENTS]),
+        tuple(latest[:12]),
+        years=tuple((y, len(catalog.year_events(y))) for y in catalog.years()),
+        more_events=max(len(events) - HOME_EVENTS, 0),
+    )
+
+
+@dataclass(frozen=True)
+class YearPage:
+    year: int
+    events: tuple[tuple[Event, int, str], ...]  # each event, its number of talks, its dates
+    newer: int | None  # the nearest years with events, for links
+    older: int | None
+
+
+def year_page(catalog: Catalog, year: int) -> YearPage:
+    """Events that took place in `year`, newest first; YearNotFound when there are none."""
+    from vod.errors import YearNotFound
+
+    events = catalog.year_events(year)
+    if not events:
+        raise YearNotFound(str(year))
+    years = catalog.years()  # newest first
+    return YearPage(
+        year=year,
+        events=tuple((e, catalog.event_talk_count(e.slug), format_event_dates(e)) for e in events),
+        newer=next((y for y in reversed(years) if y > year), None),
+        older=next((y for y in years if y < year), None),
+    )
 
 
 @dataclass(frozen=True)
@@ -137,16 +171,21 @@ class TalkPage:
     duration: str
     related: tuple[TalkCard, ...]
     event_dates: str  # the talk's day when its time is published, else the event's dates
+    end_at: int | None = None  # where a clip ends (?end=): after the start, within the recording
+    transcript: tuple[Cue, ...] = ()  # the recording's captions, cue by cue (issue #3)
 
 
 def talk_page(
-    catalog: Catalog, recordings: Recordings, slug: str, start_at: int | None = None
+    catalog: Catalog,
+    recordings: Recordings,
+    slug: str,
+    start_at: int | None = None,
+    end_at: int | None = None,
 ) -> TalkPage:
     talk = catalog.talk(slug)
     card = talk_card(catalog, talk)
     playback = recordings.playback(talk)
-    if start_at is not None and talk.recording.duration and start_at >= talk.recording.duration:
-        start_at = None  # past the end: play from the start rather than at the end
+    start_at, end_at = clip_bounds(talk, start_at, end_at)
     return TalkPage(
         card=card,
         playback=playback,
@@ -155,21 +194,37 @@ def talk_page(
         duration=format_duration(talk.duration),
         related=tuple(talk_card(catalog, t) for t in related_talks(catalog, talk)),
         # On a multi-day event, the event's date range would not say which day the talk was.
-        event_dates=format_day(talk.start.date()) if talk.start else format_event_dates(card.event),
+        event_dates=format_day(talk.day) if talk.day else format_event_dates(card.event),
+        end_at=end_at,
     )
+
+
+def clip_bounds(
+    talk: Talk, start_at: int | None, end_at: int | None
+) -> tuple[int | None, int | None]:
+    """Drop a start past the end of the recording, and an end that is not after the start."""
+    duration = talk.recording.duration
+    if start_at is not None and duration and start_at >= duration:
+        start_at = None  # past the end: play from the start rather than at the end
+    if end_at is not None and (end_at <= (start_at or 0) or (duration and end_at > duration)):
+        end_at = None  # a clip that ends before it starts or after the recording: no clip
+    return start_at, end_at
 
 
 def related_talks(catalog: Catalog, talk: Talk) -> list[Talk]:
     """Talks sharing a presenter first, then the neighbours in the same event's agenda."""
-    people = set(talk.speakers) | set(talk.recording_speakers)
-    shared = [
-        t
-        for t in catalog.talks.values()
-        if t.slug != talk.slug and people & (set(t.speakers) | set(t.recording_speakers))
-    ]
+    people = dict.fromkeys((*talk.speakers, *talk.recording_speakers))
+    # Per-speaker lookups, not a scan of every talk: a catalog may hold 21,700 of them.
+    shared = list(
+        dict.fromkeys(t for p in people for t in catalog.speaker_talks(p) if t.slug != talk.slug)
+    )
+    if len(shared) >= RELATED_LIMIT:
+        return shared[:RELATED_LIMIT]
     agenda = catalog.event_talks(talk.event)
     i = next(n for n, t in enumerate(agenda) if t.slug == talk.slug)
-    neighbours = [t for t in agenda[i + 1 :] + agenda[:i] if t not in shared]
+    # By slug: comparing Talk dataclasses field by field cost a millisecond a page.
+    taken = {t.slug for t in shared}
+    neighbours = [t for t in agenda[i + 1 :] + agenda[:i] if t.slug not in taken]
     return (shared + neighbours)[:RELATED_LIMIT]
 
 
@@ -192,6 +247,10 @@ class SearchHitCard:
     matched_in: str
     via_recording: bool
     score: float
+    moment: Moment | None = None  # where the words were said: a transcript cue and its start
+
+
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
 
 
 @dataclass(frozen=True)
@@ -200,10 +259,56 @@ class SearchPage:
     results: SearchResults | None
     hits: tuple[SearchHitCard, ...]
     error: str | None = None
+    filters: Filters = field(default_factory=Filters)
+    sort: str = "relevance"
+
+    @property
+    def facets(self) -> tuple[Facet, ...]:
+        return self.results.facets if self.results else ()
+
+    @property
+    def sorts(self) -> tuple[tuple[str, str], ...]:
+        return tuple(SORT_LABELS.items())
+
+    def href(
+        self,
+        *,
+        page: int = 1,
+        sort: str | None = None,
+        without: tuple[str, str] | None = None,
+        clear: bool = False,
+        q: str | None = None,
+    ) -> str:
+        """The query string of this search: another page, sort or query, or without a filter."""
+        words = self.query if q is None else q
+        params: list[tuple[str, str]] = [("q", words)] if words else []
+        if not clear:
+            params += [pair for pair in self.filters.pairs() if pair != without]
+        chosen = sort or self.sort
+        if chosen != "relevance":
+            params.append(("sort", chosen))
+        if page > 1:
+            params.append(("page", str(page)))
+        return "?" + urlencode(params)
+
+    @property
+    def chips(self) -> tuple[tuple[str, str, str], ...]:
+        """The active filters as (facet label, value label, link without it)."""
+        labels = {(f.name, v.key): (f.label, v.label) for f in self.facets for v in f.values}
+        return tuple(
+            (*labels.get(pair, (pair[0].capitalize(), pair[1])), self.href(without=pair))
+            for pair in self.filters.pairs()
+        )
 
 
 def search_page(
-    catalog: Catalog, query: str, results: SearchResults | None, error: str | None = None
+    catalog: Catalog,
+    query: str,
+    results: SearchResults | None,
+    error: str | None = None,
+    *,
+    filters: Filters | None = None,
+    sort: str = "relevance",
 ) -> SearchPage:
     hits: list[SearchHitCard] = []
     for hit in results.hits if results else ():
@@ -212,10 +317,26 @@ def search_page(
             continue
         hits.append(
             SearchHitCard(
-                talk_card(catalog, talk), hit.snippet, hit.matched_in, hit.via_recording, hit.score
+                talk_card(catalog, talk),
+                hit.snippet,
+                hit.matched_in,
+                hit.via_recording,
+                hit.score,
+                hit.moment,
             )
         )
-    return SearchPage(query, results, tuple(hits), error)
+    return SearchPage(query, results, tuple(hits), error, filters or Filters(), sort)
+
+
+def with_transcript(page: TalkPage, search: SearchIndex) -> TalkPage:
+    """Add the talk's transcript (its captions, as indexed), when it has one."""
+    if not page.card.talk.recording.captions:
+        return page  # nothing was indexed for it: no index lookup on every page view
+    try:
+        cues = search.transcript(page.card.talk.slug)
+    except IndexNotBuilt:
+        return page
+    return replace(page, transcript=cues) if cues else page
 
 
 # ---- JSON twins --------------------------------------------------------------------------
@@ -282,6 +403,69 @@ def search_hit_json(hit: SearchHitCard, urls: Any) -> dict[str, Any]:
         "matched_in": hit.matched_in,
         "via_recording": hit.via_recording,
         "score": hit.score,
+        "moment": (
+            {
+                "start": hit.moment.start,
+                "url": f"{urls.talk(card.talk.slug)}?t={hit.moment.start}",
+                "snippet": hit.moment.snippet,
+            }
+            if hit.moment
+            else None
+        ),
+    }
+
+
+def search_json(page: SearchPage, urls: Any, next_url: str | None) -> dict[str, Any]:
+    """The JSON twin of a search page: results, facets, filters and the spelling suggestion."""
+    results = page.results
+    assert results is not None
+    return {
+        "query": results.query,
+        "total": results.total,
+        "page": results.page,
+        "results": [search_hit_json(h, urls) for h in page.hits],
+        "next": next_url,
+        "corrected": results.corrected,
+        "searched_corrected": results.searched_corrected,
+        "any_terms": results.any_terms,
+        "sort": results.sort,
+        "filters": {name: list(page.filters.values(name)) for name in page.filters.active},
+        "facets": [
+            {
+                "name": f.name,
+                "label": f.label,
+                "values": [
+                    {"key": v.key, "label": v.label, "count": v.count, "selected": v.selected}
+                    for v in f.values
+                ],
+            }
+            for f in results.facets
+        ],
+        "partial": results.partial,
+    }
+
+
+def suggestion_json(suggestion: Suggestion, urls: Any) -> dict[str, Any]:
+    url = urls.talk(suggestion.slug) if suggestion.kind == "talk" else urls.speaker(suggestion.slug)
+    return {"kind": suggestion.kind, "label": suggestion.label, "slug": suggestion.slug, "url": url}
+
+
+def year_json(page: YearPage, urls: Any) -> dict[str, Any]:
+    return {
+        "year": page.year,
+        "events": [
+            {
+                "slug": e.slug,
+                "name": e.name,
+                "url": urls.event(e.slug),
+                "start_date": e.start_date.isoformat(),
+                "end_date": e.end_date.isoformat(),
+                "talks": count,
+            }
+            for e, count, _ in page.events
+        ],
+        "newer": page.newer,
+        "older": page.older,
     }
 
 

@@ -95,11 +95,19 @@ def publish(store: SnapshotStore, info: IndexInfo, catalog_path: Path) -> str:
         "files": entries,
     }
     # The manifest goes last, then the pointer: a reader never sees a half-uploaded version.
-    store.client.put_object(Bucket=store.bucket, Key=store.key(version, MANIFEST),
-                            Body=json.dumps(manifest, indent=2).encode())
+    store.client.put_object(
+        Bucket=store.bucket,
+        Key=store.key(version, MANIFEST),
+        Body=json.dumps(manifest, indent=2).encode(),
+    )
     store.client.put_object(Bucket=store.bucket, Key=store.key(LATEST), Body=version.encode())
-    log.info("published index %s (%d files) to s3://%s/%s", version, len(entries),
-             store.bucket, store.key(version))
+    log.info(
+        "published index %s (%d files) to s3://%s/%s",
+        version,
+        len(entries),
+        store.bucket,
+        store.key(version),
+    )
     return version
 
 
@@ -209,6 +217,9 @@ def snapshot_store(bucket: str, prefix: str, timeout: float) -> SnapshotStore:
     import boto3
     from botocore.config import Config
 
-    config = Config(connect_timeout=timeout, read_timeout=max(timeout, 10.0),
-                    retries={"max_attempts": 3, "mode": "standard"})
+    config = Config(
+        connect_timeout=timeout,
+        read_timeout=max(timeout, 10.0),
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
     return SnapshotStore(boto3.client("s3", config=config), bucket, prefix)

@@ -35,8 +35,16 @@ class LiveCatalog:
     problem is logged and shown by /healthz.
     """
 
-    def __init__(self, path: Path, catalog: Catalog, *, reloadable: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        catalog: Catalog,
+        *,
+        reloadable: bool = True,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.path = path
+        self.cache_dir = cache_dir  # the validated-catalog cache (a large catalog: issue #5)
         self.current = catalog
         self.reloadable = reloadable
         self.error: str | None = None
@@ -63,10 +71,11 @@ class LiveCatalog:
         return self.current
 
     def _reload(self, wanted: str) -> None:
-        from vod.catalog import load_catalog
+        from vod.catalog import load_catalog_cached
 
         try:
-            fresh = load_catalog(self.path)
+            fresh = load_catalog_cached(self.path, self.cache_dir)
+            fresh.warm()  # its lookups, here in the background rather than in a request
         except CatalogError as exc:
             self.error = f"catalog reload failed; still serving {self.current.digest}: {exc}"
             log.error("%s", self.error)

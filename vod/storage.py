@@ -61,6 +61,14 @@ class Storage(Protocol):
         """Return a URL the browser can play `key` from; makes no network call."""
         ...
 
+    def read_text(self, key: str, limit: int) -> str | None:
+        """Return the UTF-8 text at `key`, or None when absent (captions, read at index time).
+
+        Raise StorageUnavailable if the store cannot answer, and ValueError when the object is
+        larger than `limit` bytes or is not UTF-8 text.
+        """
+        ...
+
     def describe(self) -> str:
         """Say in a few words where recordings are read from."""
         ...
@@ -93,6 +101,17 @@ class LocalStorage:
 
     def url_for(self, key: str) -> str:
         return "/media/" + quote(safe_key(key))
+
+    def read_text(self, key: str, limit: int) -> str | None:
+        path = self.path_for(key)
+        if path is None:
+            return None
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(limit + 1)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot read {key!r}: {exc}") from exc
+        return _text_within(key, data, limit)
 
     def describe(self) -> str:
         return f"local folder {self.root}"
@@ -162,10 +181,40 @@ class S3Storage:
             raise StorageUnavailable(f"cannot sign S3 URLs: {exc}") from exc
         return url
 
+    def read_text(self, key: str, limit: int) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            # One ranged GET, under the same timeouts as every other call: a byte past the
+            # limit tells that the object is too large without downloading it.
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self.object_key(key), Range=f"bytes=0-{limit}"
+            )
+            data = response["Body"].read(limit + 1)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("404", "NoSuchKey", "NotFound"):
+                return None
+            if code == "InvalidRange":  # an empty object has no byte 0
+                return ""
+            raise StorageUnavailable(f"S3 answered {code or 'an error'} for {key!r}") from exc
+        except (BotoCoreError, OSError) as exc:  # timeouts, refused connections, credentials
+            raise StorageUnavailable(f"S3 unreachable: {exc}") from exc
+        return _text_within(key, data, limit)
+
     def describe(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
         endpoint = getattr(self.client.meta, "endpoint_url", None)
         return f"{where} at {endpoint}" if endpoint else where
+
+
+def _text_within(key: str, data: bytes, limit: int) -> str:
+    if len(data) > limit:
+        raise ValueError(f"{key!r} is larger than {limit:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{key!r} is not UTF-8 text") from None
 
 
 def storage_from_settings(settings: Settings) -> Storage:
@@ -194,10 +243,23 @@ class Playback:
     media_type: str
     captions: tuple[tuple[str, str, str], ...] = ()  # (lang, label, url)
     note: str | None = None
+    # External recordings (issue #5): "youtube", "vimeo", "peertube", "archive.org" play in the
+    # provider's embed (an iframe of `embed_url`), "file" in <video>, "link" is only linked to.
+    provider: str | None = None
+    embed_url: str | None = None
+    host: str | None = None  # who hosts an external recording: "YouTube", "dl.afpy.org"
 
     @property
     def is_placeholder(self) -> bool:
         return self.status == "placeholder"
+
+    def embed_src(self, start: int | None = None) -> str | None:
+        """The embed's iframe src, starting `start` seconds in where the provider can."""
+        if self.embed_url is None or self.src is None:
+            return None
+        from vod.providers import external_player
+
+        return external_player(self.src).src(start)
 
 
 class Recordings:
@@ -245,9 +307,7 @@ class Recordings:
         try:
             return future.result(timeout=PAGE_BUDGET)
         except FutureTimeout:
-            raise StorageUnavailable(
-                f"the store did not answer within {PAGE_BUDGET:g} s"
-            ) from None
+            raise StorageUnavailable(f"the store did not answer within {PAGE_BUDGET:g} s") from None
 
     def health(self) -> dict[str, Any]:
         """Report the store and whether its last answer was an error."""
@@ -264,8 +324,19 @@ class Recordings:
         """Decide what the player plays for `talk`: the recording, the placeholder, or nothing."""
         rec = talk.recording
         if rec.url:
+            from vod.providers import external_player
+
             captions = tuple((c.lang, c.label, c.url) for c in rec.captions if c.url)
-            return Playback("external", rec.url, rec.media_type, captions)
+            player = external_player(rec.url)
+            return Playback(
+                "external",
+                rec.url,
+                rec.media_type,
+                captions,
+                provider=player.provider,
+                embed_url=player.embed_url,
+                host=player.label,
+            )
         key = rec.key
         assert key is not None  # the loader gives every non-external recording a key
         try:

@@ -20,8 +20,10 @@ from starlette.responses import (
 )
 
 from vod import pages
-from vod.errors import IndexNotBuilt, NotFound, QueryError, TalkNotFound
-from vod.index.searcher import MAX_PAGE
+from vod.errors import IndexNotBuilt, NotFound, QueryError, TalkNotFound, YearNotFound
+from vod.index.facets import FACET_NAMES, MAX_FILTER_VALUES, Filters
+from vod.index.searcher import MAX_PAGE, SORTS
+from vod.links.views import links_for
 from vod.state import vod_state
 from vod.storage import LocalStorage
 from vod.timecode import parse_moment
@@ -113,8 +115,11 @@ def talk(request: Request) -> Response:
         return moved
     state = vod_state(request)
     start_at = parse_moment(request.query_params.get("t"))
-    page = pages.talk_page(state.catalog, state.recordings, slug, start_at)
-    return _render(request, "talk.html", cache=TALK_CACHE, page=page)
+    end_at = parse_moment(request.query_params.get("end"))
+    page = pages.talk_page(state.catalog, state.recordings, slug, start_at, end_at)
+    page = pages.with_transcript(page, state.search)
+    links = links_for(request, page)
+    return _render(request, "talk.html", cache=TALK_CACHE, page=page, links=links)
 
 
 def embed(request: Request) -> Response:
@@ -123,7 +128,8 @@ def embed(request: Request) -> Response:
         return moved
     state = vod_state(request)
     start_at = parse_moment(request.query_params.get("t"))
-    page = pages.talk_page(state.catalog, state.recordings, slug, start_at)
+    end_at = parse_moment(request.query_params.get("end"))
+    page = pages.talk_page(state.catalog, state.recordings, slug, start_at, end_at)
     return _render(request, "embed.html", cache=TALK_CACHE, page=page)
 
 
@@ -134,16 +140,52 @@ def speaker(request: Request) -> Response:
     )
 
 
+def _year(request: Request) -> int:
+    raw = request.path_params["year"]
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
+        raise YearNotFound(raw[:20])
+    return int(raw)
+
+
+def year(request: Request) -> Response:
+    state = vod_state(request)
+    return _render(request, "year.html", page=pages.year_page(state.catalog, _year(request)))
+
+
+def _search_options(request: Request) -> tuple[Filters, str]:
+    """Read the filters and the sort order of a search from its URL; QueryError if malformed."""
+    params = request.query_params
+    chosen: dict[str, tuple[str, ...]] = {}
+    for name in FACET_NAMES:
+        values = tuple(dict.fromkeys(v.strip() for v in params.getlist(name) if v.strip()))
+        if len(values) > MAX_FILTER_VALUES or any(len(v) > 200 for v in values):
+            raise QueryError(f"Too many or too long {name} filters; use at most 20.")
+        if name == "year" and not all(v.isascii() and v.isdigit() and len(v) == 4 for v in values):
+            raise QueryError("A year filter is a year, like year=2024.")
+        if name == "recording" and not set(values) <= {"1", "0"}:
+            raise QueryError("The recording filter is recording=1 (has one) or recording=0.")
+        chosen[name] = values
+    sort = params.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise QueryError(f"Results can be sorted by {', '.join(SORTS)}.")
+    return Filters(**chosen), sort
+
+
 def _run_search(request: Request) -> tuple[pages.SearchPage, int]:
     state = vod_state(request)
     query = request.query_params.get("q", "")
     page_number = min(_page_number(request), MAX_PAGE)
-    if not query.strip():
-        return pages.search_page(state.catalog, "", None), 200
     try:
-        results = state.search.search(query, page=page_number)
+        filters, sort = _search_options(request)
     except QueryError as exc:
         return pages.search_page(state.catalog, query, None, error=str(exc)), 400
+    if not query.strip() and not filters.active:
+        return pages.search_page(state.catalog, "", None, sort=sort), 200
+    try:
+        results = state.search.search(query, page=page_number, filters=filters, sort=sort)
+    except QueryError as exc:
+        page = pages.search_page(state.catalog, query, None, str(exc), filters=filters, sort=sort)
+        return page, 400
     except IndexNotBuilt:
         log.error("search asked for while no index is built")
         return pages.search_page(
@@ -153,7 +195,7 @@ def _run_search(request: Request) -> tuple[pages.SearchPage, int]:
             error="Search is not available right now: the index is being built. "
             "Please try again in a minute.",
         ), 503
-    return pages.search_page(state.catalog, query, results), 200
+    return pages.search_page(state.catalog, query, results, filters=filters, sort=sort), 200
 
 
 def search(request: Request) -> Response:
@@ -223,11 +265,7 @@ def api_talks(request: Request) -> Response:
         state.catalog.event(event_slug)  # 404 for an unknown event
         talks = state.catalog.event_talks(event_slug)
     else:
-        talks = [
-            t
-            for e in state.catalog.events_newest_first()
-            for t in state.catalog.event_talks(e.slug)
-        ]
+        talks = list(state.catalog.talks_newest_first())  # built once, not per request
     size = pages.LIST_PAGE_SIZE
     chunk = talks[(page - 1) * size : page * size]
     urls = Urls(request)
@@ -260,6 +298,12 @@ def api_event(request: Request) -> Response:
     )
 
 
+def api_year(request: Request) -> Response:
+    state = vod_state(request)
+    page = pages.year_page(state.catalog, _year(request))
+    return JSONResponse(pages.year_json(page, Urls(request)), headers={"Cache-Control": PAGE_CACHE})
+
+
 def api_search(request: Request) -> Response:
     page, status = _run_search(request)
     if page.error:
@@ -270,19 +314,28 @@ def api_search(request: Request) -> Response:
         return JSONResponse(
             {"error": "add a query: /api/search?q=words", "query": ""}, status_code=400
         )
+    next_url = None
+    if results.page < results.pages:
+        # Every filter value is kept (a dict of the parameters would keep one per name).
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+        params.append(("page", str(results.page + 1)))
+        next_url = urls.absolute(request.url.path + "?" + urlencode(params))
     return JSONResponse(
-        {
-            "query": results.query,
-            "total": results.total,
-            "page": results.page,
-            "results": [pages.search_hit_json(h, urls) for h in page.hits],
-            "next": _next_url(
-                request, results.page, results.page < results.pages and results.page < MAX_PAGE
-            ),
-            "corrected": results.corrected,
-            "searched_corrected": results.searched_corrected,
-            "any_terms": results.any_terms,
-        },
+        pages.search_json(page, urls, next_url), headers={"Cache-Control": PAGE_CACHE}
+    )
+
+
+def api_suggest(request: Request) -> Response:
+    """Titles and speaker names for what has been typed so far (the search box's script)."""
+    state = vod_state(request)
+    prefix = request.query_params.get("q", "")[:100]
+    try:
+        found = state.search.suggest(prefix)
+    except IndexNotBuilt:
+        found = []
+    urls = Urls(request)
+    return JSONResponse(
+        {"query": prefix, "suggestions": [pages.suggestion_json(s, urls) for s in found]},
         headers={"Cache-Control": PAGE_CACHE},
     )
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from itertools import groupby
 from pathlib import PurePosixPath
 
 from vod.errors import EventNotFound, SpeakerNotFound, TalkNotFound
+
+# `date` names a field of Talk, so the class body refers to the type by this name.
+Day = date
 
 # Kinds of agenda slot a talk can be.
 TALK_KINDS = ("keynote", "talk", "panel", "remarks", "lightning", "workshop")
@@ -107,6 +111,16 @@ class Talk:
     tags: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     position: int = 0  # order in its catalog file; breaks ties and orders untimed slots
+    # The day of a talk whose time is not published (pyvideo's `recorded`), else None.
+    date: Day | None = None
+    language: str | None = None  # as the source writes it: "eng" (pyvideo), "en" (pretalx)
+    guid: str | None = None  # stable key in the source it was imported from (a UUID)
+    code: str | None = None  # the source's short code (pretalx), when it has one
+
+    @property
+    def day(self) -> Day | None:
+        """The day of the talk: its start's, else its `date`."""
+        return self.start.date() if self.start else self.date
 
     @property
     def display_title(self) -> str:
@@ -152,6 +166,9 @@ class Catalog:
     speakers: Mapping[str, Speaker]
     redirects: Mapping[str, str] = field(default_factory=dict)  # former slug -> current slug
     digest: str = ""  # hash of the source files; the index records it to know when it is stale
+    # Digests of each event, talk and speaker ("t:<slug>", ...), kept by the catalog cache so an
+    # incremental index update finds what changed without hashing 21,700 talks (index/).
+    fingerprints: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def event(self, slug: str) -> Event:
         try:
@@ -178,10 +195,21 @@ class Catalog:
     def people(self, slugs: tuple[str, ...]) -> list[Speaker]:
         return [self.speakers[s] for s in slugs]
 
+    @cached_property
+    def _lookups(self) -> _Lookups:
+        # Built once, on first use: pages ask per event, speaker or year, never scan all talks.
+        return _Lookups.build(self)
+
+    def warm(self) -> None:
+        """Build the lookups now rather than on the first page that needs them."""
+        self._lookups  # noqa: B018
+
     def event_talks(self, event: str) -> list[Talk]:
         """Talks of an event in agenda order: timed slots by start, then untimed in file order."""
-        talks = [t for t in self.talks.values() if t.event == event]
-        return sorted(talks, key=_agenda_key)
+        return list(self._lookups.by_event.get(event, ()))
+
+    def event_talk_count(self, event: str) -> int:
+        return len(self._lookups.by_event.get(event, ()))
 
     def agenda(self, event: str) -> list[SessionGroup]:
         """Group an event's talks by session, keeping time order."""
@@ -190,19 +218,31 @@ class Catalog:
             for name, group in groupby(self.event_talks(event), key=lambda t: t.session)
         ]
 
+    def speaker_talks(self, speaker: str) -> tuple[Talk, ...]:
+        """Every talk a speaker gave live or appears in, newest event first, in agenda order."""
+        return self._lookups.by_speaker.get(speaker, ())
+
     def speaker_roles(self, speaker: str) -> list[SpeakerRole]:
         """Every talk a speaker gave live or appears in, newest event first."""
-        roles = [
+        return [
             SpeakerRole(t, speaker in t.speakers, speaker in t.recording_speakers)
-            for t in self.talks.values()
-            if speaker in t.speakers or speaker in t.recording_speakers
+            for t in self.speaker_talks(speaker)
         ]
-        roles.sort(key=lambda r: _agenda_key(r.talk))
-        roles.sort(key=lambda r: self.events[r.talk.event].start_date, reverse=True)
-        return roles
 
     def events_newest_first(self) -> list[Event]:
-        return sorted(self.events.values(), key=lambda e: (e.start_date, e.slug), reverse=True)
+        return list(self._lookups.newest_events)
+
+    def talks_newest_first(self) -> tuple[Talk, ...]:
+        """Every talk: newest event first, each event's talks in agenda order."""
+        return self._lookups.newest_talks
+
+    def years(self) -> tuple[int, ...]:
+        """Years in which some event took place, newest first."""
+        return tuple(self._lookups.by_year)
+
+    def year_events(self, year: int) -> list[Event]:
+        """Events that took place (wholly or partly) in `year`, newest first."""
+        return list(self._lookups.by_year.get(year, ()))
 
     def recording_key(self, talk: Talk) -> str | None:
         """Return the store key of a talk's recording (None for external ones)."""
@@ -211,9 +251,49 @@ class Catalog:
 
 def _agenda_key(talk: Talk) -> tuple[int, float, int]:
     # By instant, not by local clock text: the hour repeated when clocks go back sorts right.
-    if talk.start is None:
-        return (1, 0.0, talk.position)
-    return (0, talk.start.timestamp(), talk.position)
+    # Talks with only a day (imported catalogs) follow the timed ones, by day; then the rest.
+    if talk.start is not None:
+        return (0, talk.start.timestamp(), talk.position)
+    if talk.date is not None:
+        return (1, float(talk.date.toordinal()), talk.position)
+    return (2, 0.0, talk.position)
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """Per-event, per-speaker and per-year views of a catalog, built once."""
+
+    by_event: dict[str, tuple[Talk, ...]]
+    by_speaker: dict[str, tuple[Talk, ...]]
+    by_year: dict[int, tuple[Event, ...]]
+    newest_events: tuple[Event, ...]
+    newest_talks: tuple[Talk, ...]
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> _Lookups:
+        grouped: dict[str, list[Talk]] = {slug: [] for slug in catalog.events}
+        for talk in catalog.talks.values():
+            grouped.setdefault(talk.event, []).append(talk)
+        by_event = {e: tuple(sorted(ts, key=_agenda_key)) for e, ts in grouped.items()}
+        newest = tuple(
+            sorted(catalog.events.values(), key=lambda e: (e.start_date, e.slug), reverse=True)
+        )
+        newest_talks = tuple(t for e in newest for t in by_event[e.slug])
+        people: dict[str, list[Talk]] = {}
+        for talk in newest_talks:
+            for slug in dict.fromkeys((*talk.speakers, *talk.recording_speakers)):
+                people.setdefault(slug, []).append(talk)
+        years: dict[int, list[Event]] = {}
+        for event in newest:
+            for year in range(event.start_date.year, event.end_date.year + 1):
+                years.setdefault(year, []).append(event)
+        return cls(
+            by_event=by_event,
+            by_speaker={s: tuple(ts) for s, ts in people.items()},
+            by_year={y: tuple(years[y]) for y in sorted(years, reverse=True)},
+            newest_events=newest,
+            newest_talks=newest_talks,
+        )
 
 
 def default_recording_key(event: str, talk: str) -> str:

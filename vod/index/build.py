@@ -28,10 +28,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from whoosh import index as whoosh_index
 
 from vod import __version__
-from vod.index.schema import make_schema, talk_document
+from vod.errors import StorageUnavailable
+from vod.index.facets import FACETS_FILE, facet_record, facets_file
+from vod.index.fingerprints import write_talk_state
+from vod.index.schema import FIELD_BOOSTS, TEXT_ANALYZER, make_schema, talk_document
+from vod.index.scoring import write_frequent_terms
+from vod.index.spelling import write_spelling
+from vod.index.transcript import MAX_CAPTION_BYTES, Cue, cue_records, parse_vtt
+from vod.index.writers import commit, fast_writer
 
 if TYPE_CHECKING:
-    from vod.catalog import Catalog
+    from vod.catalog import Catalog, Talk
+    from vod.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +47,8 @@ POINTER = "CURRENT"
 META = "meta.json"
 # Bump when the schema or the documents change shape, so older indexes are rebuilt.
 # 2: English text is stemmed with Snowball (Porter2) instead of Porter.
-INDEX_FORMAT = 3
+# 4: transcripts from captions, facet fields, a sortable date, facets.json beside the index.
+INDEX_FORMAT = 4
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
 # An unfinished build folder older than this is abandoned (its builder died) and removed.
@@ -92,8 +101,17 @@ def build_index(
     catalog: Catalog,
     index_dir: Path,
     progress: Callable[[int], Any] | None = None,
+    storage: Storage | None = None,
+    parallel: bool = False,
 ) -> IndexInfo:
-    """Write a new index version from `catalog`, then make it the live one."""
+    """Write a new index version from `catalog`, then make it the live one.
+
+    `parallel` writes a large catalog with two processes (writers.py): for the command line
+    only, never inside a server, where forking a process with threads is not safe.
+
+    With `storage`, captions are read from the store and indexed as transcripts, and a talk
+    "has a recording" when its file is in the store; without it, only the catalog is read.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = index_dir / f"v{stamp}-{catalog.digest}"
@@ -102,20 +120,31 @@ def build_index(
     building.mkdir()
     try:
         ix = whoosh_index.create_in(str(building), make_schema())
-        # One writer, one segment: the notes measured unmerged segments 3x slower to search.
-        writer = ix.writer(limitmb=128)
+        # Two writer processes for a large catalog, one otherwise (writers.py, issue #5).
+        writer = fast_writer(ix, len(catalog.talks), parallel)
         try:
             count = 0
+            store = _Store(storage)
+            records = []
             for talk in catalog.talks.values():
-                writer.add_document(**talk_document(catalog, talk))
+                document, record = talk_entry(catalog, talk, store)
+                writer.add_document(**document)
+                records.append(record)
                 count += 1
                 if progress is not None:
                     progress(1)
-            writer.commit(optimize=True)
+            commit(writer)
         except BaseException:
             writer.cancel()
             raise
+        with ix.reader() as reader:
+            write_spelling(reader, building)
+            write_frequent_terms(reader, building, FIELD_BOOSTS)
         ix.close()
+        (building / FACETS_FILE).write_text(
+            json.dumps(facets_file(catalog, records), ensure_ascii=False, separators=(",", ":"))
+        )
+        write_talk_state(building, catalog, records)  # for incremental updates
         meta = {
             "digest": catalog.digest,
             "documents": count,
@@ -134,6 +163,73 @@ def build_index(
     log.info("index %s is live (%d talks)", target.name, count)
     prune_versions(index_dir)
     return info
+
+
+def talk_entry(
+    catalog: Catalog, talk: Talk, store: _Store
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return a talk's index document and its facet record (captions read from the store)."""
+    document = talk_document(catalog, talk)
+    has_recording = store.has_recording(talk)
+    cues = store.transcript(talk)
+    document["has_recording"] = "1" if has_recording else "0"
+    if cues:
+        document["transcript"] = "\n".join(c.text for c in cues)
+        document["cues"] = cue_records(cues, TEXT_ANALYZER)
+    return document, facet_record(catalog, talk, document)
+
+
+class _Store:
+    """What a build asks the recording store: is the video there, and what do its captions say.
+
+    A caption that is missing or unreadable is logged and skipped: it never fails a build. When
+    the store stops answering, the build stops asking and goes on with the catalog alone.
+    """
+
+    def __init__(self, storage: Storage | None) -> None:
+        self.storage = storage
+        self.down = False
+
+    def _ask(self, what: str, call: Callable[[Storage], Any]) -> Any:
+        if self.storage is None or self.down:
+            return None
+        try:
+            return call(self.storage)
+        except StorageUnavailable as exc:
+            self.down = True
+            log.warning("recording store unavailable while indexing (%s): %s", what, exc)
+        except ValueError as exc:  # an unsafe key, a file too large or not UTF-8
+            log.warning("skipping %s: %s", what, exc)
+        return None
+
+    def has_recording(self, talk: Talk) -> bool:
+        """Tell whether a viewer can watch the talk: an external video, or a file in the store."""
+        key = talk.recording.key
+        if talk.recording.url or key is None:
+            return bool(talk.recording.url)
+        found = self._ask(f"the recording of {talk.slug}", lambda store: store.exists(key))
+        # No store, or a store that does not answer: trust the catalog, which lists a recording.
+        return True if found is None else bool(found)
+
+    def transcript(self, talk: Talk) -> list[Cue]:
+        """Read the talk's captions (English first) from the store, as timed cues."""
+        captions = talk.recording.captions
+        tracks = [c.key for c in captions if c.key and c.lang.lower().startswith("en")]
+        tracks += [c.key for c in captions if c.key and c.key not in tracks]
+        if not tracks:
+            return []
+        key = tracks[0]
+        what = f"captions {key!r} of {talk.slug}"
+        text = self._ask(what, lambda store: store.read_text(key, MAX_CAPTION_BYTES))
+        if text is None:
+            if self.storage is not None and not self.down:
+                log.warning("skipping %s: not in the store", what)
+            return []
+        try:
+            return parse_vtt(text)
+        except ValueError as exc:
+            log.warning("skipping %s: %s", what, exc)
+            return []
 
 
 def point_to(index_dir: Path, name: str) -> None:

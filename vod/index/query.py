@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from whoosh import query as wq
@@ -26,14 +27,26 @@ from whoosh.qparser import (
 )
 
 from vod.errors import QueryError
-from vod.index.schema import FIELD_BOOSTS, QUERY_FIELDS
+from vod.index.schema import FIELD_BOOSTS, NAME_ANALYZER, QUERY_FIELDS
+from vod.index.spelling import Speller
 
 MAX_QUERY_CHARS = 500  # longer input is refused with a message, not cut silently
 MAX_TERMS = 32  # words, phrases and operators in one query
 MAX_TOKEN_CHARS = 64  # no real word is longer; longer tokens are cut
 MAX_NESTING = 4  # parentheses deeper than this are dropped
 MIN_PREFIX = 3  # `ab*` would expand to half the vocabulary
-PREFIX_EXPANSION = 24  # a prefix searches its most frequent completions only
+PREFIX_EXPANSION = 24  # a prefix searches its most frequent completions only, per field...
+# ...fewer in the fields that say less, and shared between the prefixes of one query, so that
+# `pro* dat* web*` searches about as many terms as `pro*` (the notes: the union is the cost).
+PREFIX_FIELD_SHARE = {"title": 1.0, "abstract": 1.0, "people": 0.5, "transcript": 0.5}
+PREFIX_FIELD_DEFAULT = 0.25
+MAX_PREFIXES = 3  # prefixes after the third are searched as the plain word
+ARRAY_UNION_MIN = 2  # an OR of this many terms is read by Whoosh's array matcher
+# A plain query of a few words also scores its exact phrase in the title and the abstract, so
+# that `type hints` ranks "Type hints in practice" above a talk that says "type" and "hints".
+PHRASE_BOOSTS = {"title": 2.0, "abstract": 1.0}
+PHRASE_WORDS = (2, 8)  # fewest and most words for the phrase boost
+_PLAIN_TOKEN_RE = re.compile(r"^[^\W_][\w.'’]*(?:-[\w.'’]+)*$")
 
 _FIELD_RE = re.compile(r"(?<![\w\"])([A-Za-z_]+):")
 _TOKEN_RE = re.compile(r"[^\s()\"]+")
@@ -45,7 +58,17 @@ _OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"}
 class ParsedQuery:
     text: str  # the cleaned text that was parsed
     query: wq.Query
-    any_terms: wq.Query  # the same words joined by OR, for the fallback
+    schema: Any = field(repr=False, compare=False)
+    phrase: wq.Query | None = None  # the exact phrase of a plain query, to score higher
+
+    @cached_property
+    def any_terms(self) -> wq.Query:
+        """The same words joined by OR, for the fallback (parsed only when it is needed)."""
+        return _make(self.text, self.schema, OrGroup.factory(0.9))
+
+    def ranked(self, query: wq.Query) -> wq.Query:
+        """Return `query` with the phrase as an optional clause: it adds to a match's score."""
+        return query if self.phrase is None else wq.AndMaybe(query, self.phrase)
 
 
 def clean_query(raw: str) -> str:
@@ -107,9 +130,9 @@ def _parser(group: Any) -> MultifieldParser:
     # `Müller-Test` or `up-leveled` into "Müller AND NOT Test".
     parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     aliases: dict[str, list[str]] = {}
-    for public, field in QUERY_FIELDS.items():
-        if public != field:
-            aliases.setdefault(field, []).append(public)
+    for public, fieldname in QUERY_FIELDS.items():
+        if public != fieldname:
+            aliases.setdefault(fieldname, []).append(public)
     parser.add_plugin(FieldAliasPlugin(aliases))
     return parser
 
@@ -119,7 +142,24 @@ def parse_query(text: str, schema: Any) -> ParsedQuery:
     parsed = _make(text, schema, AndGroup)
     if not _has_leaf(parsed):
         raise QueryError("That search has only operators or punctuation; type a word to find.")
-    return ParsedQuery(text, parsed, _make(text, schema, OrGroup.factory(0.9)))
+    return ParsedQuery(text, parsed, schema, _phrase_boost(text, schema))
+
+
+def _phrase_boost(text: str, schema: Any) -> wq.Query | None:
+    """Return phrase queries for the words of a plain query (no syntax), or None."""
+    tokens = text.split()
+    if not all(_PLAIN_TOKEN_RE.match(t) and t not in _OPERATOR_WORDS for t in tokens):
+        return None
+    phrases = []
+    for fieldname, boost in PHRASE_BOOSTS.items():
+        if fieldname not in schema or not schema[fieldname].format.supports("positions"):
+            continue
+        words = list(schema[fieldname].process_text(text, mode="query"))
+        if PHRASE_WORDS[0] <= len(words) <= PHRASE_WORDS[1]:
+            phrases.append(wq.Phrase(fieldname, words, boost=boost))
+    if not phrases:
+        return None
+    return phrases[0] if len(phrases) == 1 else wq.Or(phrases)
 
 
 def _has_leaf(q: wq.Query) -> bool:
@@ -146,7 +186,8 @@ def _make(text: str, schema: Any, group: Any) -> wq.Query:
                 "That search could not be understood; please try plain words."
             ) from None
     q = _optional_stop_words(q, schema, _stopping_fields(schema))
-    return _phrases_where_positions(_bound(q), schema)
+    # One normalize() at the end: Whoosh's is slow on wide trees, and ran at every level.
+    return _phrases_where_positions(_bound(q), schema).normalize()
 
 
 def _stopping_fields(schema: Any) -> frozenset[str]:
@@ -204,12 +245,14 @@ def _is_stop_word(q: wq.Query, schema: Any, stopping: frozenset[str]) -> bool:
 def _phrases_where_positions(q: wq.Query, schema: Any) -> wq.Query:
     """Search a phrase as plain words in fields indexed without positions (company, event)."""
     if isinstance(q, wq.Phrase):
+        if len(q.words) == 1:  # `"python on"` once "on" is dropped: a word, not a phrase
+            return wq.Term(q.fieldname, q.words[0], boost=q.boost)
         if q.fieldname not in schema or not schema[q.fieldname].format.supports("positions"):
             return wq.And([wq.Term(q.fieldname, w) for w in q.words], boost=q.boost)
         return q
     if q.is_leaf():
         return q
-    return q.apply(lambda sub: _phrases_where_positions(sub, schema)).normalize()
+    return q.apply(lambda sub: _phrases_where_positions(sub, schema))
 
 
 def _bound(q: wq.Query) -> wq.Query:
@@ -228,12 +271,42 @@ def _bound(q: wq.Query) -> wq.Query:
         return wq.Term(q.fieldname, q.text, boost=q.boost)
     if q.is_leaf():
         return q
-    return q.apply(_bound).normalize()
+    return q.apply(_bound)
 
 
 def expand_prefixes(q: wq.Query, reader: Any) -> wq.Query:
-    """Replace each prefix with a flat OR of its most frequent completions in the index."""
+    """Replace each prefix with a flat OR of its most frequent completions in the index.
+
+    The completions are shared between the query's prefixes, and prefixes after MAX_PREFIXES
+    are searched as plain words, so no query unions more than a few dozen terms. Every OR of
+    terms (a word in each field, a prefix's completions) is then read with the array matcher.
+    """
+    # Counted per field: a stemmed field sees `obs*` as `ob*`, a name field as `obs*`.
+    per_field: dict[str, list[str]] = {}
+    for leaf in _leaves(q):
+        if isinstance(leaf, wq.Prefix):
+            texts = per_field.setdefault(leaf.fieldname, [])
+            if leaf.text not in texts:
+                texts.append(leaf.text)
+    if per_field:
+        allowed = {name: texts[:MAX_PREFIXES] for name, texts in per_field.items()}
+        q = _expand(q, reader, allowed).normalize()
+    return _flat_unions(q)
+
+
+def _leaves(q: wq.Query) -> list[wq.Query]:
+    if q.is_leaf():
+        return [q]
+    return [leaf for sub in q.children() for leaf in _leaves(sub)]
+
+
+def _expand(q: wq.Query, reader: Any, allowed: dict[str, list[str]]) -> wq.Query:
     if isinstance(q, wq.Prefix):
+        texts = allowed.get(q.fieldname, [])
+        if q.text not in texts:
+            return wq.Term(q.fieldname, q.text, boost=q.boost)
+        share = PREFIX_FIELD_SHARE.get(q.fieldname, PREFIX_FIELD_DEFAULT)
+        limit = max(2, round(PREFIX_EXPANSION * share / len(texts)))
         try:
             terms = list(reader.expand_prefix(q.fieldname, q.text))
         except (KeyError, ValueError):
@@ -241,66 +314,86 @@ def expand_prefixes(q: wq.Query, reader: Any) -> wq.Query:
         if not terms:
             return wq.NullQuery
         terms.sort(key=lambda t: reader.doc_frequency(q.fieldname, t), reverse=True)
-        words = [t.decode("utf-8") if isinstance(t, bytes) else t for t in terms[:PREFIX_EXPANSION]]
-        expanded = wq.Or([wq.Term(q.fieldname, w) for w in words], boost=q.boost)
-        # Whoosh's default union tree is the cost of wide ORs; the array matcher is flat.
-        expanded.matcher_type = wq.Or.ARRAY_MATCHER
-        return expanded
+        found = [t.decode("utf-8") if isinstance(t, bytes) else t for t in terms[:limit]]
+        return wq.Or([wq.Term(q.fieldname, w) for w in found], boost=q.boost)
     if q.is_leaf():
         return q
-    return q.apply(lambda sub: expand_prefixes(sub, reader)).normalize()
+    return q.apply(lambda sub: _expand(sub, reader, allowed))
+
+
+def _flat_unions(q: wq.Query) -> wq.Query:
+    """Read ORs of terms with the array matcher: Whoosh's default union tree is their cost.
+
+    The tree of binary unions spends its time asking each level whether it is still active:
+    `python` (one word in eight fields, 12k matches on pyvideo) took 115 ms with the tree and
+    57 ms with the array. Set after normalize(), which rebuilds ORs without the setting.
+    """
+    if q.is_leaf():
+        return q
+    if (
+        isinstance(q, wq.Or)
+        and q.scale is None
+        and len(q.subqueries) >= ARRAY_UNION_MIN
+        and all(isinstance(sub, wq.Term) for sub in q.subqueries)
+    ):
+        q.matcher_type = wq.Or.ARRAY_MATCHER
+        return q
+    for sub in q.children():
+        _flat_unions(sub)
+    return q
 
 
 _WORD_RE = re.compile(r"(?<![\w:*?])([^\W\d_]{3,})(?![\w*?:])")
 _OPERATORS = {"and", "or", "not", "andnot", "andmaybe"}
-SPELLING_FIELDS = ("title", "abstract", "people")
+MAX_CORRECTIONS = 4  # words corrected in one query; the rest are left as typed
+RARE_DF = 2  # a word this few talks use may itself be a typo...
+RARE_RATIO = 20  # ...when a word one edit away is used by this many times more talks
 
 
-def suggest_spelling(searcher: Any, text: str) -> str | None:
-    """Return `text` with each word unknown to every field replaced by its closest known word."""
+def suggest_spelling(
+    searcher: Any, text: str, speller: Speller | None, *, rare_too: bool = False
+) -> str | None:
+    """Return `text` with its misspelled words replaced by the closest indexed words, or None.
+
+    A word no field knows is corrected within one edit (two for words over five letters). With
+    `rare_too` (a search that found few talks), a word very few talks use is also replaced
+    when a word one edit away is far more common: a corpus has its own typos (`asyncronous`).
+    """
+    if speller is None:
+        return None
     reader = searcher.reader()
     schema = searcher.schema
-    changed = False
+    changed = 0
 
-    def known(word: str) -> bool:
+    def frequency(word: str) -> int | None:
+        """How many documents use the word, summed over fields; None for a stop word."""
+        total = 0
         for fieldname in FIELD_BOOSTS:
             tokens = list(schema[fieldname].process_text(word, mode="query"))
             if not tokens:
-                return True  # a stop word ("the"), not a misspelling: never "correct" it
-            for token in tokens:
-                if reader.doc_frequency(fieldname, token) > 0:
-                    return True
-        return False
+                return None  # a stop word ("the"), not a misspelling: never "correct" it
+            total += sum(reader.doc_frequency(fieldname, token) for token in tokens)
+        return total
 
     def fix(match: re.Match[str]) -> str:
         nonlocal changed
         word = match.group(1)
-        lower = word.lower()
-        if lower in _OPERATORS or known(lower):
+        folded = "".join(t.text for t in NAME_ANALYZER(word))
+        if changed >= MAX_CORRECTIONS or word.lower() in _OPERATORS or not folded:
             return word
-        best: tuple[int, int, str] | None = None
-        for fieldname in SPELLING_FIELDS:
-            # One edit for short words: two edits turn `foo` into half the dictionary.
-            maxdist = 1 if len(lower) <= 5 else 2
-            for candidate in searcher.corrector(fieldname).suggest(lower, limit=3, maxdist=maxdist):
-                rank = (_distance(lower, candidate), -reader.doc_frequency(fieldname, candidate))
-                if best is None or rank < best[:2]:
-                    best = (*rank, candidate)
-        if best is None:
+        df = frequency(folded)
+        if df is None:
             return word
-        changed = True
-        return best[2]
+        if df == 0:
+            found = speller.suggest(folded, maxdist=1 if len(folded) <= 5 else 2)
+        elif rare_too and df <= RARE_DF:
+            found = speller.suggest(folded, maxdist=1, min_df=max(10, RARE_RATIO * df))
+        else:
+            return word
+        if found is None:
+            return word
+        changed += 1
+        return found[0]
 
     fixed = _WORD_RE.sub(fix, text)
     return fixed if changed else None
-
-
-def _distance(a: str, b: str) -> int:
-    """Levenshtein distance (words are short; this runs on a handful of candidates)."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from whoosh.analysis import (
     CharsetFilter,
@@ -46,9 +50,12 @@ QUERY_FIELDS = {
     "event": "event",
     "tag": "tags",
     "year": "year",
+    "transcript": "transcript",
+    "said": "transcript",
 }
 # Fields searched by plain words, with their weight: title, then presenters, then
-# session/company, then the abstract.
+# session/company, then the abstract, then what was said in the recording (captions are long
+# and loosely worded, so a word there says less about what the talk is about).
 FIELD_BOOSTS = {
     "title": 4.0,
     "people": 3.0,
@@ -57,29 +64,59 @@ FIELD_BOOSTS = {
     "tags": 1.5,
     "event": 1.0,
     "abstract": 1.0,
+    "transcript": 0.5,
 }
 
 
 def make_schema() -> Schema:
     """Return the schema every index version is written with."""
     return Schema(
-        slug=ID(stored=True, unique=True),
+        # Sortable: the column maps document numbers to slugs in one read (facets.py).
+        slug=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=TEXT_ANALYZER, stored=True, spelling=True),
         abstract=TEXT(analyzer=TEXT_ANALYZER, stored=True, spelling=True),
         # Everyone on the talk, live and recorded, with aliases: what `speaker:` searches.
         people=TEXT(analyzer=NAME_ANALYZER, spelling=True),
-        # Stored separately so a snippet can say which list a name matched in.
-        speakers=TEXT(analyzer=NAME_ANALYZER, stored=True),
-        recording_speakers=TEXT(analyzer=NAME_ANALYZER, stored=True),
+        # Stored only, so a snippet can say which list a name matched in; `people` is searched.
+        speakers=STORED(),
+        recording_speakers=STORED(),
         company=TEXT(analyzer=NAME_ANALYZER, phrase=False),
         session=TEXT(analyzer=TEXT_ANALYZER),
         event=TEXT(analyzer=TEXT_ANALYZER, phrase=False),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
+        # What was said in the recording (its captions), with positions for quoted phrases;
+        # the cues, with their start times, are stored so a hit can link to the moment.
+        transcript=TEXT(analyzer=TEXT_ANALYZER),
+        cues=STORED(),
+        # Facets and filters: exact keys, never analysed.
         event_slug=ID(stored=True),
         year=ID(stored=True),
-        start=NUMERIC(stored=True, sortable=True, bits=64),
+        speaker_slugs=KEYWORD(),
+        company_keys=KEYWORD(),
+        has_recording=ID(),
+        # The talk's start, or its event's first day when the time is not published.
+        date=NUMERIC(stored=True, sortable=True, bits=64, signed=True),
         position=STORED(),
     )
+
+
+def facet_key(text: str) -> str:
+    """Return the URL key of a facet value (a company name): ASCII, lowercase, hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80]
+
+
+def talk_date(catalog: Catalog, talk: Talk) -> int:
+    """Return when a talk happened, as a Unix time: its start, else its day, else its event's."""
+    if talk.start is not None:
+        return int(talk.start.timestamp())
+    event = catalog.events[talk.event]
+    try:
+        zone: Any = ZoneInfo(event.timezone)
+    except (KeyError, ValueError):
+        zone = None
+    day = talk.date or event.start_date
+    return int(datetime.combine(day, time(0, 0), tzinfo=zone).timestamp())
 
 
 def talk_document(catalog: Catalog, talk: Talk) -> dict[str, Any]:
@@ -90,6 +127,7 @@ def talk_document(catalog: Catalog, talk: Talk) -> dict[str, Any]:
     everyone = {s.slug: s for s in [*live, *recorded]}.values()
     names = [n for s in everyone for n in (s.name, *s.aliases) if n]
     companies = sorted({s.company for s in everyone if s.company})
+    company_keys = dict.fromkeys(k for k in map(facet_key, companies) if k)
     return {
         "slug": talk.slug,
         "title": talk.title or "",
@@ -103,6 +141,8 @@ def talk_document(catalog: Catalog, talk: Talk) -> dict[str, Any]:
         "tags": ",".join(talk.tags),
         "event_slug": event.slug,
         "year": str(event.year),
-        "start": int(talk.start.timestamp()) if talk.start else 0,
+        "speaker_slugs": " ".join(s.slug for s in everyone),
+        "company_keys": " ".join(company_keys),
+        "date": talk_date(catalog, talk),
         "position": talk.position,
     }

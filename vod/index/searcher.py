@@ -2,48 +2,53 @@
 
 from __future__ import annotations
 
-import html
+import heapq
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import highlight
 from whoosh import index as whoosh_index
-from whoosh import query as wq
+from whoosh.reading import TermNotFound
 
 from vod.errors import IndexNotBuilt, QueryError
 from vod.index.build import IndexInfo, current_version
-from vod.index.query import clean_query, expand_prefixes, parse_query, suggest_spelling
-from vod.index.schema import NAME_ANALYZER
+from vod.index.collect import Matches, browse, collect, field_terms, first
+from vod.index.facets import FACETS_FILE, Facet, FacetTable, Filters
+from vod.index.query import (
+    ParsedQuery,
+    clean_query,
+    expand_prefixes,
+    parse_query,
+    suggest_spelling,
+)
+from vod.index.schema import FIELD_BOOSTS
+from vod.index.scoring import BM25Scorer, OutOfTime, read_frequent_terms
+from vod.index.snippets import Moment, make_snippet
+from vod.index.spelling import Speller
+from vod.index.suggest import LIMIT as SUGGESTIONS
+from vod.index.suggest import Suggester, Suggestion
+from vod.index.transcript import Cue, best_cue, cues_from_record
 
 log = logging.getLogger(__name__)
 
 PER_PAGE = 10
 MAX_PAGE = 50  # deep pages cost as much as every page before them; nobody reads page 51
 POINTER_CHECK_EVERY = 1.0  # seconds between looks at the CURRENT pointer
-SNIPPET_LABELS = {
-    "abstract": "abstract",
-    "title": "title",
-    "speakers": "presenters (live)",
-    "recording_speakers": "presenters (in the recording)",
-}
-
-
-class _EscapingFormatter(highlight.Formatter):  # type: ignore[misc]
-    """Escape every character of the text (quotes included), then add <mark> around hits."""
-
-    between = " … "
-
-    def _text(self, text: str) -> str:
-        return html.escape(text, quote=True)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return (
-            "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=True) + "</mark>"
-        )
+SORTS = ("relevance", "newest", "oldest")
+FEW_HITS = 3  # fewer results than this, and "did you mean" also looks at rare words
+# Seconds from the start of a search after which reading matches stops, and the results say
+# they may be incomplete (issue #3: no query above 250 ms of server time). Parsing, prefix
+# expansion, spelling, facets and snippets are bounded by size (~60 ms together at worst on
+# pyvideo); this bounds the scan, which is the only part that grows with the corpus.
+SEARCH_BUDGET = 0.1
+RERANK = 100  # the best this many matches get the bonus of the query's exact phrase
+WARM_POSTINGS = 500_000  # postings of frequent terms decoded when a version opens (~6 MB)
+WARM_PAUSE = 0.005  # seconds between two terms decoded in the background
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Hit:
     snippet: str  # HTML: escaped text with <mark> around matched words
     matched_in: str  # which field the snippet comes from
     via_recording: bool = False  # a name matched only the recording's presenters
+    moment: Moment | None = None  # where the words were said in the recording, if they were
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,10 @@ class SearchResults:
     searched_corrected: bool = False  # the hits are for `corrected`, the original found nothing
     any_terms: bool = False  # no talk had every word; hits have some of them
     took_ms: float = 0.0
+    facets: tuple[Facet, ...] = ()
+    filters: Filters = field(default_factory=Filters)
+    sort: str = "relevance"
+    partial: bool = False  # the search ran out of time; the count and facets are a lower bound
 
     @property
     def pages(self) -> int:
@@ -77,8 +87,64 @@ class _Open:
     info: IndexInfo
     index: Any
     searcher: Any
+    facets: FacetTable
+    speller: Speller | None
+    scorer: BM25Scorer
+    # A second searcher for stored fields (a talk page's transcript), with its own lock: a
+    # page never waits for a search or the warm-up (a Whoosh reader serves one thread at once).
+    lookup: Any = None
+    lookup_lock: threading.Lock = field(default_factory=threading.Lock)
     lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
+    _suggester: Suggester | None = None
+    _suggester_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def suggester(self) -> Suggester:
+        """The version's suggestion lists, built on first use."""
+        if self._suggester is None:
+            with self._suggester_lock:
+                if self._suggester is None:
+                    self._suggester = Suggester(self.facets)
+        return self._suggester
+
+
+def _open_version(info: IndexInfo) -> _Open:
+    ix = whoosh_index.open_dir(str(info.path))
+    searcher = ix.searcher()
+    try:
+        reader = searcher.reader()
+        if reader.has_column("slug"):
+            column = reader.column_reader("slug")
+            slugs = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in column]
+        else:
+            slugs = [reader.stored_fields(n)["slug"] for n in range(reader.doc_count_all())]
+        try:
+            facets = FacetTable.load(info.path, slugs)
+        except (OSError, ValueError, KeyError):
+            log.warning("index %s has no readable %s: no facets", info.path.name, FACETS_FILE)
+            facets = FacetTable({}, slugs)
+    except BaseException:
+        searcher.close()
+        ix.close()
+        raise
+    scorer = BM25Scorer(searcher, FIELD_BOOSTS)
+    speller = Speller.load(info.path)
+    return _Open(info, ix, searcher, facets, speller, scorer, lookup=ix.searcher())
+
+
+def _warm(opened: _Open) -> None:
+    """Decode the most frequent terms of a new version in the background (see scoring.py)."""
+
+    @contextmanager
+    def hold() -> Iterator[bool]:
+        with opened.lock:  # one term at a time: a search or page waits at most one decode...
+            yield not opened.closed
+        time.sleep(WARM_PAUSE)  # ...and gets the lock first: Python's lock is not fair
+
+    try:
+        opened.scorer.warm(read_frequent_terms(opened.info.path), WARM_POSTINGS, hold)
+    except Exception:  # a warm cache is a nicety; searches decode what they need
+        log.debug("warming %s stopped", opened.info.path.name, exc_info=True)
 
 
 class SearchIndex:
@@ -103,33 +169,28 @@ class SearchIndex:
                 raise IndexNotBuilt(f"no index under {self.index_dir}; run `vod index`")
             if self._open is None or self._open.info.path != info.path:
                 try:
-                    ix = whoosh_index.open_dir(str(info.path))
+                    opened = _open_version(info)
                 except Exception:  # pruned or damaged between the pointer read and the open
                     if self._open is not None:
                         log.exception("cannot open index %s; keeping the previous one", info.path)
                         return self._open
                     raise IndexNotBuilt(f"the index at {info.path} cannot be opened") from None
-                old, self._open = self._open, _Open(info, ix, ix.searcher())
+                old, self._open = self._open, opened
                 log.info("searching index %s", info.path.name)
+                threading.Thread(target=_warm, args=(opened,), name="vod-warm", daemon=True).start()
                 if old is not None:
                     # A search running on the old version finishes first (it holds old.lock);
                     # one about to start sees `closed` and takes the new version.
-                    with old.lock:
+                    with old.lock, old.lookup_lock:
                         old.closed = True
                         old.searcher.close()
+                        old.lookup.close()
                         old.index.close()
             return self._open
 
-    @property
-    def info(self) -> IndexInfo:
-        return self._current().info
-
-    def search(self, raw: str, page: int = 1, per_page: int = PER_PAGE) -> SearchResults:
-        """Search for `raw`; raise QueryError with a message for the user when it can't run."""
-        started = time.perf_counter()
-        page = max(1, min(page, MAX_PAGE))
-        per_page = max(1, min(per_page, 100))
-        text = clean_query(raw)
+    @contextmanager
+    def _using(self) -> Iterator[_Open]:
+        """Hold the live version for one search: it is not closed while the search runs."""
         current = self._current()
         while True:
             current.lock.acquire()
@@ -137,108 +198,179 @@ class SearchIndex:
                 break
             current.lock.release()
             current = self._current()
-        searcher = current.searcher
         try:
-            parsed = parse_query(text, searcher.schema)
-            query = expand_prefixes(parsed.query, searcher.reader())
-            results = self._run(searcher, query, page, per_page)
-            any_terms = False
-            corrected_text: str | None = None
-            searched_corrected = False
-            if results.scored_length() == 0 and results.total == 0:
-                corrected_text = self._correct(searcher, text)
-                if corrected_text:
-                    fixed = parse_query(corrected_text, searcher.schema)
-                    results = self._run(
-                        searcher, expand_prefixes(fixed.query, searcher.reader()), page, per_page
-                    )
-                    searched_corrected = results.total > 0
-                if results.total == 0:
-                    # No talk has every word: rank those that have some of them.
-                    results = self._run(
-                        searcher,
-                        expand_prefixes(parsed.any_terms, searcher.reader()),
-                        page,
-                        per_page,
-                    )
-                    any_terms = results.total > 0
-                    searched_corrected = False
-            elif results.total < 3:
-                corrected_text = self._correct(searcher, text)
-            hits = tuple(self._hit(h) for h in results.hits)
+            yield current
         finally:
             current.lock.release()
+
+    @property
+    def info(self) -> IndexInfo:
+        return self._current().info
+
+    def search(
+        self,
+        raw: str,
+        page: int = 1,
+        per_page: int = PER_PAGE,
+        *,
+        filters: Filters | None = None,
+        sort: str = "relevance",
+    ) -> SearchResults:
+        """Search for `raw` within `filters`; raise QueryError with a message for the user.
+
+        An empty `raw` with filters lists every talk the filters allow (newest first).
+        """
+        self._current()  # opening a new index version is not the query's time
+        started = time.perf_counter()
+        deadline = started + SEARCH_BUDGET
+        filters = filters or Filters()
+        if sort not in SORTS:
+            raise QueryError(f"Results can be sorted by {', '.join(SORTS)}; not by {sort!r}.")
+        page = max(1, min(page, MAX_PAGE))
+        per_page = max(1, min(per_page, 100))
+        browsing = not raw.strip() and bool(filters.active)
+        text = "" if browsing else clean_query(raw)
+        corrected: str | None = None
+        searched_corrected = any_terms = False
+        with self._using() as current:
+            # The budget is this query's own work: time spent waiting for the lock while other
+            # searches ran is not, or a busy worker would answer with empty partial results.
+            deadline = time.perf_counter() + SEARCH_BUDGET
+            searcher = current.searcher
+            reader = searcher.reader()
+            table = current.facets
+            allowed = table.allowed(filters)
+            query = None
+            if browsing:
+                found = browse(table.doc_count, allowed)
+                sort = "newest" if sort == "relevance" else sort
+            else:
+                parsed = parse_query(text, searcher.schema)
+                query = expand_prefixes(parsed.query, reader)
+                found = self._find(current, parsed, query, allowed, deadline)
+                if not found.scored and not found.partial:
+                    corrected = self._correct(current, text, rare_too=False)
+                    if corrected:
+                        fixed = parse_query(corrected, searcher.schema)
+                        retry = expand_prefixes(fixed.query, reader)
+                        again = self._find(current, fixed, retry, allowed, deadline)
+                        if again.scored:
+                            found, query, searched_corrected = again, retry, True
+                    if not found.scored:
+                        # No talk has every word: rank those that have some of them.
+                        loose = expand_prefixes(parsed.any_terms, reader)
+                        again = self._find(current, parsed, loose, allowed, deadline)
+                        if again.scored:
+                            found, query, any_terms = again, loose, True
+                        found.partial |= again.partial
+                elif found.total < FEW_HITS:
+                    corrected = self._correct(current, text, rare_too=True)
+            facets = table.facets(found.seen, filters)
+            ranked = first(found.scored, sort, table.dates, page * per_page)
+            terms = field_terms(query)
+            hits = tuple(
+                self._hit(searcher, -negated, score, terms)
+                for score, negated in ranked[(page - 1) * per_page :]
+            )
         return SearchResults(
             query=text,
-            total=results.total,
+            total=found.total,
             page=page,
             per_page=per_page,
             hits=hits,
-            corrected=corrected_text,
+            corrected=corrected,
             searched_corrected=searched_corrected,
             any_terms=any_terms,
             took_ms=(time.perf_counter() - started) * 1000,
+            facets=facets,
+            filters=filters,
+            sort=sort,
+            partial=found.partial,
         )
 
-    def _run(self, searcher: Any, query: wq.Query, page: int, per_page: int) -> _Page:
-        if query is wq.NullQuery:
-            return _Page(0, [])
-        # optimize=False keeps the exact hit count without running the query twice.
-        results = searcher.search(query, limit=page * per_page, terms=True, optimize=False)
-        results.fragmenter = highlight.ContextFragmenter(maxchars=240, surround=70)
-        results.formatter = _EscapingFormatter()
-        start = (page - 1) * per_page
-        return _Page(len(results), list(results[start : start + per_page]))
-
-    def _correct(self, searcher: Any, text: str) -> str | None:
-        """Suggest a spelling for the words no field of the index knows, or None."""
+    def _find(
+        self,
+        current: _Open,
+        parsed: ParsedQuery,
+        query: Any,
+        allowed: frozenset[int] | None,
+        deadline: float,
+    ) -> Matches:
+        """Every match of `query`, scored; the best get their exact phrase's bonus."""
         try:
-            return suggest_spelling(searcher, text)
+            scores = current.scorer.score(query, deadline)
+            if scores is None:  # a shape the posting-list scorer does not know
+                found = collect(current.searcher, query, allowed, deadline)
+            else:
+                found = Matches(
+                    list(scores),
+                    [(s, -d) for d, s in scores.items() if allowed is None or d in allowed],
+                )
+            if parsed.phrase is not None and found.scored:
+                best = heapq.nlargest(RERANK, found.scored)
+                bonus = current.scorer.score_within(
+                    parsed.phrase, {-negated for _, negated in best}, deadline
+                )
+                if bonus:
+                    found.scored = [(s + bonus.get(-n, 0.0), n) for s, n in found.scored]
+        except OutOfTime:
+            log.warning("search for %r ran out of time", parsed.text)
+            return Matches([], [], partial=True)
+        return found
+
+    def _correct(self, current: _Open, text: str, rare_too: bool) -> str | None:
+        """Suggest a spelling for misspelled words, or None."""
+        try:
+            return suggest_spelling(current.searcher, text, current.speller, rare_too=rare_too)
         except Exception:  # the corrector is a nicety; never let it fail a search
             log.exception("spelling correction failed for %r", text)
             return None
 
-    def _hit(self, hit: Any) -> Hit:
-        matched: dict[str, set[str]] = {}
-        for fieldname, word in hit.matched_terms():
-            text = word.decode("utf-8") if isinstance(word, bytes) else str(word)
-            matched.setdefault(fieldname, set()).add(text)
-        names = matched.get("people", set())
-        live = names & _tokens(hit.get("speakers") or "")
-        recorded = names & _tokens(hit.get("recording_speakers") or "")
-        via_recording = bool(recorded) and not live
-        score = round(float(hit.score), 4)
-        for name in ("abstract", "title"):
-            if name in matched and hit.get(name):
-                fragment = hit.highlights(name, top=2)
-                if fragment:
-                    return Hit(hit["slug"], score, fragment, name, via_recording)
-        if names and (live or recorded):
-            name = "speakers" if live else "recording_speakers"
-            fragment = highlight.highlight(
-                hit[name],
-                frozenset(names),
-                NAME_ANALYZER,
-                highlight.WholeFragmenter(),
-                _EscapingFormatter(),
-            )
-            return Hit(hit["slug"], score, fragment, SNIPPET_LABELS[name], via_recording)
-        abstract = hit.get("abstract") or ""
-        plain = html.escape(abstract[:240] + ("…" if len(abstract) > 240 else ""), quote=True)
-        return Hit(hit["slug"], score, plain, "", via_recording)
+    def _hit(
+        self, searcher: Any, docnum: int, score: float, terms: dict[str, frozenset[str]]
+    ) -> Hit:
+        stored = searcher.stored_fields(docnum)
+        cue = None
+        said = terms.get("transcript")
+        if said and stored.get("cues"):
+            cue = best_cue(stored["cues"], _positions(searcher.reader(), docnum, said))
+        snippet = make_snippet(stored, terms, cue)
+        return Hit(
+            stored["slug"],
+            round(float(score), 4),
+            snippet.html,
+            snippet.matched_in,
+            snippet.via_recording,
+            snippet.moment,
+        )
+
+    def transcript(self, slug: str) -> tuple[Cue, ...]:
+        """Return the transcript cues of a talk (empty when it has no captions indexed)."""
+        for _ in range(2):  # a version closed between the look and the lock: take the new one
+            current = self._current()
+            with current.lookup_lock:
+                if not current.closed:
+                    stored = current.lookup.document(slug=slug)
+                    return cues_from_record(stored.get("cues")) if stored else ()
+        return ()
+
+    def suggest(self, prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
+        """Return titles and speaker names with a word starting with `prefix`."""
+        return self._current().suggester().suggest(prefix, limit)
 
 
-def _tokens(text: str) -> set[str]:
-    return {t.text for t in NAME_ANALYZER(text)}
-
-
-@dataclass
-class _Page:
-    total: int
-    hits: list[Any]
-
-    def scored_length(self) -> int:
-        return len(self.hits)
+def _positions(reader: Any, docnum: int, words: frozenset[str]) -> list[tuple[str, list[int]]]:
+    """Where each word occurs in a document's transcript (word positions)."""
+    found = []
+    for word in words:
+        try:
+            postings = reader.postings("transcript", word)
+        except TermNotFound:
+            continue
+        postings.skip_to(docnum)
+        if postings.is_active() and postings.id() == docnum:
+            found.append((word, list(postings.value_as("positions"))))
+    return found
 
 
 __all__ = ["Hit", "QueryError", "SearchIndex", "SearchResults"]
