@@ -152,15 +152,23 @@ def build_index(
             "format": INDEX_FORMAT,
             "vod": __version__,
         }
-        (building / META).write_text(json.dumps(meta, indent=2))
-        building.rename(target)
+        info = complete_version(index_dir, building, target, meta)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+    log.info("index %s is live (%d talks)", target.name, count)
+    return info
+
+
+def complete_version(
+    index_dir: Path, building: Path, target: Path, meta: dict[str, Any]
+) -> IndexInfo:
+    """Finish a version built under its hidden name: meta.json, move into place, go live."""
+    (building / META).write_text(json.dumps(meta, indent=2))
+    building.rename(target)
     point_to(index_dir, target.name)
     info = IndexInfo.read(target)
     assert info is not None
-    log.info("index %s is live (%d talks)", target.name, count)
     prune_versions(index_dir)
     return info
 

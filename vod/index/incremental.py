@@ -39,13 +39,11 @@ from vod import __version__
 from vod.index import whoosh_fixes
 from vod.index.build import (
     INDEX_FORMAT,
-    META,
     IndexInfo,
     _Store,
     build_index,
+    complete_version,
     current_version,
-    point_to,
-    prune_versions,
     talk_entry,
 )
 from vod.index.facets import FACETS_FILE, facets_file
@@ -216,16 +214,11 @@ def _update(
             "changed": len(changed),
             "removed": len(removed),
         }
-        (building / META).write_text(json.dumps(meta, indent=2))
-        building.rename(target)
+        info = complete_version(index_dir, building, target, meta)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    point_to(index_dir, target.name)
-    info = IndexInfo.read(target)
-    assert info is not None
     log.info(
         "index %s is live: %d talks re-indexed, %d removed", target.name, len(changed), len(removed)
     )
-    prune_versions(index_dir)
     return info
