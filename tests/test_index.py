@@ -495,3 +495,31 @@ def _fresh_pointer_checks() -> Iterator[None]:
     """Each test sees the default pointer interval unless it patches it."""
     assert searcher_module.POINTER_CHECK_EVERY == 1.0
     yield
+
+
+def test_a_version_in_use_is_not_pruned(tmp_path: Path, sample_catalog: Catalog) -> None:
+    from vod.index.build import LEASES, write_lease
+
+    first = build_index(sample_catalog, tmp_path)
+    write_lease(tmp_path, first.path.name)  # this (live) process still searches it
+    second = build_index(sample_catalog, tmp_path)
+    dead = tmp_path / LEASES / "999999999"  # a process that died while reading `second`
+    dead.write_text(second.path.name)
+    for _ in range(KEEP_PREVIOUS + 1):
+        build_index(sample_catalog, tmp_path)
+    assert first.path.exists()  # leased: kept however many builds came after
+    assert not dead.exists()  # a dead process's lease is forgotten...
+    assert not second.path.exists()  # ...and its version pruned
+    versions = sorted(p.name for p in tmp_path.glob("v*"))
+    assert len(versions) == KEEP_PREVIOUS + 2  # live + KEEP_PREVIOUS + the leased one
+    write_lease(tmp_path, current_version(tmp_path).path.name)  # moved on
+    build_index(sample_catalog, tmp_path)
+    assert not first.path.exists()
+
+
+def test_searching_records_its_version(tmp_path: Path, sample_catalog: Catalog) -> None:
+    from vod.index.build import LEASES
+
+    info = build_index(sample_catalog, tmp_path)
+    SearchIndex(tmp_path).search("ada")
+    assert (tmp_path / LEASES / str(os.getpid())).read_text() == info.path.name

@@ -51,6 +51,8 @@ META = "meta.json"
 INDEX_FORMAT = 4
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
+# Per-process files naming the version each searching process reads (see write_lease).
+LEASES = ".leases"
 # An unfinished build folder older than this is abandoned (its builder died) and removed.
 ABANDONED_AFTER = 3600.0
 
@@ -258,7 +260,10 @@ def prune_versions(index_dir: Path) -> list[Path]:
         key=lambda p: p.name,
         reverse=True,
     )
+    in_use = leased_versions(index_dir)
     for old in versions[KEEP_PREVIOUS:]:
+        if old.name in in_use:
+            continue  # a running process still searches it; a later build removes it
         shutil.rmtree(old, ignore_errors=True)
         removed.append(old)
     now = time.time()
@@ -273,6 +278,32 @@ def prune_versions(index_dir: Path) -> list[Path]:
             shutil.rmtree(partial, ignore_errors=True)
             removed.append(partial)
     return removed
+
+
+def write_lease(index_dir: Path, version: str) -> None:
+    """Record that this process searches `version` (one small file per process)."""
+    leases = index_dir / LEASES
+    try:
+        leases.mkdir(exist_ok=True)
+        tmp = leases / f".{os.getpid()}.tmp"
+        tmp.write_text(version)
+        os.replace(tmp, leases / str(os.getpid()))
+    except OSError as exc:  # a read-only index folder: searching still works
+        log.warning("cannot record the index version in use: %s", exc)
+
+
+def leased_versions(index_dir: Path) -> set[str]:
+    """Return the versions that live processes search; forget the leases of dead ones."""
+    in_use: set[str] = set()
+    for lease in (index_dir / LEASES).glob("[0-9]*"):
+        if not _pid_alive(lease.name):
+            lease.unlink(missing_ok=True)
+            continue
+        try:
+            in_use.add(lease.read_text().strip())
+        except OSError:
+            continue
+    return in_use
 
 
 def _pid_alive(pid: str) -> bool:

@@ -16,7 +16,7 @@ from whoosh import index as whoosh_index
 from whoosh.reading import TermNotFound
 
 from vod.errors import IndexNotBuilt, QueryError
-from vod.index.build import IndexInfo, current_version
+from vod.index.build import IndexInfo, current_version, write_lease
 from vod.index.collect import Matches, browse, collect, field_terms, first
 from vod.index.facets import FACETS_FILE, Facet, FacetTable, Filters
 from vod.index.query import (
@@ -176,6 +176,8 @@ class SearchIndex:
                         return self._open
                     raise IndexNotBuilt(f"the index at {info.path} cannot be opened") from None
                 old, self._open = self._open, opened
+                # Say which version this process reads, so no build prunes it from under us.
+                write_lease(self.index_dir, info.path.name)
                 log.info("searching index %s", info.path.name)
                 threading.Thread(target=_warm, args=(opened,), name="vod-warm", daemon=True).start()
                 if old is not None:
