@@ -18,6 +18,7 @@ from vod.catalog import Catalog, load_catalog
 from vod.config import BUNDLED_CATALOG, Settings
 from vod.errors import CatalogError
 from vod.index import SearchIndex, build_index, current_version, index_state
+from vod.page_cache import RenderedPages
 from vod.state import AppState
 from vod.storage import LocalStorage, Recordings
 
@@ -259,8 +260,12 @@ def test_public_urls_are_stable(
 
 
 @pytest.fixture
-def rendered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+def rendered(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient
+) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Record every top-level template render: its name and its context."""
+    # Talk pages are kept once rendered (vod/page_cache.py); start cold so each one renders.
+    monkeypatch.setattr(client.app_state["vod"], "rendered", RenderedPages())
     calls: list[tuple[str, dict[str, Any]]] = []
     original = jinja2.Template.render
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vod.errors import CatalogError, IndexNotBuilt
+from vod.page_cache import RenderedPages
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -109,6 +110,7 @@ class AppState:
     recordings: Recordings
     templates: Jinja2Templates
     jobs: dict[str, Any] = field(default_factory=dict)  # admin jobs (reindex) and their state
+    rendered: RenderedPages = field(default_factory=RenderedPages)  # talk pages, see views.talk
 
     @property
     def catalog(self) -> Catalog:

@@ -116,10 +116,44 @@ def talk(request: Request) -> Response:
     state = vod_state(request)
     start_at = parse_moment(request.query_params.get("t"))
     end_at = parse_moment(request.query_params.get("end"))
-    page = pages.talk_page(state.catalog, state.recordings, slug, start_at, end_at)
+    catalog = state.catalog
+    key = _rendered_key(request, catalog.talk(slug), start_at, end_at)
+    if key is not None and (body := state.rendered.get(key)) is not None:
+        return Response(body, media_type="text/html", headers={"Cache-Control": TALK_CACHE})
+    page = pages.talk_page(catalog, state.recordings, slug, start_at, end_at)
     page = pages.with_transcript(page, state.search)
     links = links_for(request, page)
-    return _render(request, "talk.html", cache=TALK_CACHE, page=page, links=links)
+    response = _render(request, "talk.html", cache=TALK_CACHE, page=page, links=links)
+    if key is not None and response.status_code == 200:
+        state.rendered.put(key, bytes(response.body))
+    return response
+
+
+def _rendered_key(
+    request: Request, talk: Any, start_at: int | None, end_at: int | None
+) -> tuple[Any, ...] | None:
+    """Key a rendered talk page by all it depends on; None when it must not be kept."""
+    state = vod_state(request)
+    playback = state.recordings.playback(talk)
+    if playback.status == "unavailable" or (
+        playback.status == "ok" and not isinstance(state.recordings.storage, LocalStorage)
+    ):
+        return None  # presigned URLs expire; an outage note should go when the store is back
+    try:
+        version = state.search.info.path.name
+    except IndexNotBuilt:
+        return None
+    catalog_digest = state.catalog.digest
+    return (
+        catalog_digest,
+        version,
+        talk.slug,
+        start_at,
+        end_at,
+        playback.status,
+        playback.src,
+        str(request.base_url),
+    )
 
 
 def embed(request: Request) -> Response:

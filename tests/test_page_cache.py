@@ -1,0 +1,98 @@
+"""Rendered talk pages are kept while nothing they depend on changes, and only then."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from vod import pages
+from vod.app import create_app
+from vod.storage import Recordings
+
+SNOWFLAKE = "/talks/training-arctic-at-snowflake"
+
+
+@pytest.fixture
+def app_client(make_settings) -> TestClient:
+    with TestClient(create_app(make_settings())) as client:
+        yield client
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    original = pages.talk_page
+
+    def counting(catalog, recordings, slug, *args, **kwargs):
+        calls.append(slug)
+        return original(catalog, recordings, slug, *args, **kwargs)
+
+    monkeypatch.setattr(pages, "talk_page", counting)
+    return calls
+
+
+def test_second_view_is_served_from_the_kept_page(app_client: TestClient, renders) -> None:
+    first = app_client.get(SNOWFLAKE)
+    second = app_client.get(SNOWFLAKE)
+    assert renders == ["training-arctic-at-snowflake"]
+    assert second.text == first.text
+    assert second.headers["etag"] == first.headers["etag"]
+    assert second.headers["cache-control"] == first.headers["cache-control"]
+    assert second.headers["content-type"].startswith("text/html")
+    assert "frame-ancestors 'none'" in second.headers["content-security-policy"]
+
+
+def test_each_moment_is_its_own_page(app_client: TestClient, renders) -> None:
+    plain = app_client.get(SNOWFLAKE).text
+    at_90 = app_client.get(SNOWFLAKE + "?t=90").text
+    assert app_client.get(SNOWFLAKE + "?t=1m30s").text == at_90  # same moment, same page
+    assert len(renders) == 2
+    assert plain != at_90
+
+
+def test_a_recording_that_arrives_replaces_the_placeholder(
+    app_client: TestClient, make_settings
+) -> None:
+    assert "Placeholder:" in app_client.get(SNOWFLAKE).text
+    media: Path = make_settings().media_dir
+    target = media / "systems-scale-2024" / "training-arctic-at-snowflake.mp4"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"\x00" * 64)
+    app_client.app_state["vod"].recordings._known.clear()  # the store's answer is not cached
+    page = app_client.get(SNOWFLAKE).text
+    assert "Placeholder:" not in page
+    assert "/media/systems-scale-2024/training-arctic-at-snowflake.mp4" in page
+
+
+class _SignedStore:
+    """A store whose URLs change on every call, like S3's presigned ones."""
+
+    kind = "s3"
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def exists(self, key: str) -> bool:
+        return True
+
+    def url_for(self, key: str) -> str:
+        self.n += 1
+        return f"https://bucket.example/{key}?sig={self.n}"
+
+    def read_text(self, key: str, limit: int = 0) -> str:
+        raise FileNotFoundError(key)
+
+    def describe(self) -> str:
+        return "signed"
+
+
+def test_pages_with_expiring_urls_are_never_kept(
+    app_client: TestClient, renders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_client.app_state["vod"], "recordings", Recordings(_SignedStore()))
+    first = app_client.get(SNOWFLAKE).text
+    second = app_client.get(SNOWFLAKE).text
+    assert len(renders) == 2
+    assert "sig=" in first and first != second
