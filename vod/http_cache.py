@@ -24,7 +24,8 @@ VALIDATED_TYPES = (
 MAX_BUFFER = 4 * 1024 * 1024  # larger bodies stream through untouched
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Tell whether an If-None-Match header names `etag` (weak comparison, `*` matches)."""
     if if_none_match.strip() == "*":
         return True
     opaque = etag.removeprefix("W/")
@@ -86,7 +87,7 @@ class ConditionalGet:
             etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
             headers = MutableHeaders(scope=start)
             headers["ETag"] = etag
-            if if_none_match and _matches(if_none_match, etag):
+            if if_none_match and etag_matches(if_none_match, etag):
                 not_modified = {
                     "type": "http.response.start",
                     "status": 304,

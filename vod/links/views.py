@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import RedirectResponse, Response
 
+from vod.http_cache import etag_matches
 from vod.links import cards, chapters, feeds, oembed
 from vod.links.share import TalkLinks, talk_links
 from vod.links.urls import SiteUrls
@@ -48,8 +49,7 @@ def _weak(opaque: str) -> str:
 
 def _matches(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match", "")
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return etag.removeprefix("W/") in tags or "*" in tags
+    return bool(header) and etag_matches(header, etag)
 
 
 def _conditional(
