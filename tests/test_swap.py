@@ -34,6 +34,20 @@ def _add_talk(catalog: Path) -> None:
     event_file.write_text(event_file.read_text().replace("talks:\n", "talks:" + NEW_TALK, 1))
 
 
+def _vod_index(catalog: Path, index_dir: Path) -> list[str]:
+    """The command line of the real `vod index` for `catalog` into `index_dir`."""
+    return [
+        sys.executable,
+        "-m",
+        "vod",
+        "index",
+        "--catalog",
+        str(catalog),
+        "--index-dir",
+        str(index_dir),
+    ]
+
+
 def _big_catalog(folder: Path, talks: int) -> Path:
     """Write a test-only catalog large enough that a build takes a moment."""
     folder.mkdir()
@@ -91,16 +105,7 @@ def test_killed_build_leaves_the_live_index_and_the_next_build_recovers(tmp_path
     build_index(load_catalog(SAMPLE_CATALOG), index_dir)
     live = current_version(index_dir)
     env = child_env()
-    args = [
-        sys.executable,
-        "-m",
-        "vod",
-        "index",
-        "--catalog",
-        str(catalog),
-        "--index-dir",
-        str(index_dir),
-    ]
+    args = _vod_index(catalog, index_dir)
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -170,16 +175,7 @@ def test_two_workers_follow_a_new_index_within_5_s(tmp_path: Path) -> None:
         try:
             _add_talk(catalog)
             subprocess.run(  # the real `vod index`, while the site is under load
-                [
-                    sys.executable,
-                    "-m",
-                    "vod",
-                    "index",
-                    "--catalog",
-                    str(catalog),
-                    "--index-dir",
-                    str(index_dir),
-                ],
+                _vod_index(catalog, index_dir),
                 env=child_env(),
                 check=True,
                 capture_output=True,

@@ -117,7 +117,7 @@ def talk(request: Request) -> Response:
     start_at = parse_moment(request.query_params.get("t"))
     end_at = parse_moment(request.query_params.get("end"))
     catalog = state.catalog
-    key = _rendered_key(request, catalog.talk(slug), start_at, end_at)
+    key = _rendered_key(request, catalog.digest, catalog.talk(slug), start_at, end_at)
     if key is not None and (body := state.rendered.get(key)) is not None:
         return Response(body, media_type="text/html", headers={"Cache-Control": TALK_CACHE})
     page = pages.talk_page(catalog, state.recordings, slug, start_at, end_at)
@@ -130,7 +130,7 @@ def talk(request: Request) -> Response:
 
 
 def _rendered_key(
-    request: Request, talk: Any, start_at: int | None, end_at: int | None
+    request: Request, catalog_digest: str, talk: Any, start_at: int | None, end_at: int | None
 ) -> tuple[Any, ...] | None:
     """Key a rendered talk page by all it depends on; None when it must not be kept."""
     state = vod_state(request)
@@ -143,7 +143,6 @@ def _rendered_key(
         version = state.search.info.path.name
     except IndexNotBuilt:
         return None
-    catalog_digest = state.catalog.digest
     return (
         catalog_digest,
         version,
