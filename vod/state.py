@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vod import heap
 from vod.errors import CatalogError, IndexNotBuilt
 from vod.page_cache import RenderedPages
 
@@ -87,6 +88,7 @@ class LiveCatalog:
             if fresh.digest != self.current.digest:
                 log.info("catalog reloaded: %s -> %s", self.current.digest, fresh.digest)
                 self.current = fresh
+                heap.settle("a catalog reload")  # let the old catalog go, freeze the new one
             self.error = (
                 None
                 if fresh.digest == wanted

@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from vod.routes import path_for
 from vod.storage import LocalStorage
 from vod.timecode import format_clock
 
@@ -66,7 +67,7 @@ class SiteUrls:
         return path if path.startswith(("http://", "https://")) else self.base + path
 
     def path(self, name: str, **params: Any) -> str:
-        return str(self.app.url_path_for(name, **params))
+        return path_for(self.app, name, **params)
 
     def url(self, name: str, query: dict[str, str] | None = None, **params: Any) -> str:
         url = self.absolute(self.path(name, **params))

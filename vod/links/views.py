@@ -18,6 +18,7 @@ from vod.http_cache import etag_matches
 from vod.links import cards, chapters, feeds, oembed
 from vod.links.share import TalkLinks, talk_links
 from vod.links.urls import SiteUrls
+from vod.routes import path_for
 from vod.state import vod_state
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def _moved(request: Request, route: str, slug: str, **params: str) -> Response |
     current = vod_state(request).catalog.redirect_for(slug)
     if current is None:
         return None
-    target = str(request.app.url_path_for(route, slug=current, **params))
+    target = path_for(request.app, route, slug=current, **params)
     if request.url.query:
         target += "?" + request.url.query
     return RedirectResponse(target, status_code=301)
