@@ -24,6 +24,7 @@ from vod.index import searcher as searcher_module
 from vod.index.collect import collect
 from vod.index.query import clean_query, expand_prefixes, parse_query
 from vod.index.scoring import BM25Scorer
+from vod.index.searcher import SearchResults
 from vod.index.snippets import EscapingFormatter
 from vod.index.spelling import Speller, edit_distance
 from vod.index.transcript import best_cue, cue_records, parse_vtt
@@ -332,9 +333,35 @@ def test_prefixes_share_one_budget_and_the_fourth_is_a_plain_word(index: SearchI
 def test_a_search_out_of_time_is_partial_not_an_error(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    fresh = SearchIndex(index.index_dir)  # no answers kept from the other tests' searches
     monkeypatch.setattr(searcher_module, "SEARCH_BUDGET", -1.0)
-    results = index.search("testconf")
+    results = fresh.search("testconf")
     assert results.partial and results.total == 0 and results.hits == ()
+    # A partial answer is not kept: with time to search, the same query finds every talk.
+    monkeypatch.setattr(searcher_module, "SEARCH_BUDGET", 1.0)
+    assert fresh.search("testconf").total == 8
+
+
+def test_answers_are_kept_per_index_version(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = SearchIndex(index.index_dir)
+    first = fresh.search("rubber ducks")
+    scans: list[str] = []
+    real = SearchIndex._search
+
+    def counting(self: SearchIndex, raw: str, *args: object) -> SearchResults:
+        scans.append(raw)
+        return real(self, raw, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchIndex, "_search", counting)
+    again = fresh.search("rubber ducks")
+    assert scans == [] and again.hits == first.hits and again.total == first.total
+    # Another page, sort or filter is another answer.
+    fresh.search("rubber ducks", page=2)
+    fresh.search("rubber ducks", sort="newest")
+    fresh.search("rubber ducks", filters=Filters(year=("2023",)))
+    assert scans == ["rubber ducks"] * 3
 
 
 def test_posting_list_scores_equal_whooshs(index: SearchIndex, bundled_index_dir: Path) -> None:

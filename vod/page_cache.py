@@ -8,33 +8,13 @@ not S3's presigned URLs.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
+from vod.lru import LruCache
 
 MAX_PAGES = 512  # about 15 kB each: under 10 MB per worker
 
 
-class RenderedPages:
-    """A small thread-safe LRU of rendered page bodies."""
+class RenderedPages(LruCache[bytes]):
+    """A thread-safe LRU of rendered page bodies."""
 
     def __init__(self, size: int = MAX_PAGES) -> None:
-        self.size = size
-        self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-
-    def get(self, key: Hashable) -> bytes | None:
-        with self._lock:
-            body = self._pages.get(key)
-            if body is not None:
-                self._pages.move_to_end(key)
-                self.hits += 1
-            return body
-
-    def put(self, key: Hashable, body: bytes) -> None:
-        with self._lock:
-            self._pages[key] = body
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+        super().__init__(size)

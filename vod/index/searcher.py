@@ -8,13 +8,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.reading import TermNotFound
 
+from vod import heap
 from vod.errors import IndexNotBuilt, QueryError
 from vod.index.build import IndexInfo, current_version, write_lease
 from vod.index.collect import Matches, browse, collect, field_terms, first
@@ -33,6 +34,7 @@ from vod.index.spelling import Speller
 from vod.index.suggest import LIMIT as SUGGESTIONS
 from vod.index.suggest import Suggester, Suggestion
 from vod.index.transcript import Cue, best_cue, cues_from_record
+from vod.lru import LruCache
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ FEW_HITS = 3  # fewer results than this, and "did you mean" also looks at rare w
 SEARCH_BUDGET = 0.1
 RERANK = 100  # the best this many matches get the bonus of the query's exact phrase
 WARM_POSTINGS = 500_000  # postings of frequent terms decoded when a version opens (~6 MB)
+RESULTS_KEPT = 1024  # answers kept per index version: about 10 MB at most
 WARM_PAUSE = 0.005  # seconds between two terms decoded in the background
 
 
@@ -98,6 +101,9 @@ class _Open:
     closed: bool = False
     _suggester: Suggester | None = None
     _suggester_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Answers of this version, by query, filters, sort and page: an index version never
+    # changes, so an answer stays right until the version is replaced (and this with it).
+    results: LruCache[SearchResults] = field(default_factory=lambda: LruCache(RESULTS_KEPT))
 
     def suggester(self) -> Suggester:
         """The version's suggestion lists, built on first use."""
@@ -132,7 +138,7 @@ def _open_version(info: IndexInfo) -> _Open:
     return _Open(info, ix, searcher, facets, speller, scorer, lookup=ix.searcher())
 
 
-def _warm(opened: _Open) -> None:
+def _warm(opened: _Open, replaced: bool) -> None:
     """Decode the most frequent terms of a new version in the background (see scoring.py)."""
 
     @contextmanager
@@ -145,6 +151,8 @@ def _warm(opened: _Open) -> None:
         opened.scorer.warm(read_frequent_terms(opened.info.path), WARM_POSTINGS, hold)
     except Exception:  # a warm cache is a nicety; searches decode what they need
         log.debug("warming %s stopped", opened.info.path.name, exc_info=True)
+    # The version's readers and decoded postings live until the next swap: out of GC passes.
+    heap.settle(f"opening index {opened.info.path.name}", replaced=replaced)
 
 
 class SearchIndex:
@@ -179,7 +187,9 @@ class SearchIndex:
                 # Say which version this process reads, so no build prunes it from under us.
                 write_lease(self.index_dir, info.path.name)
                 log.info("searching index %s", info.path.name)
-                threading.Thread(target=_warm, args=(opened,), name="vod-warm", daemon=True).start()
+                threading.Thread(
+                    target=_warm, args=(opened, old is not None), name="vod-warm", daemon=True
+                ).start()
                 if old is not None:
                     # A search running on the old version finishes first (it holds old.lock);
                     # one about to start sees `closed` and takes the new version.
@@ -222,14 +232,24 @@ class SearchIndex:
 
         An empty `raw` with filters lists every talk the filters allow (newest first).
         """
-        self._current()  # opening a new index version is not the query's time
+        opened = self._current()  # opening a new index version is not the query's time
         started = time.perf_counter()
-        deadline = started + SEARCH_BUDGET
         filters = filters or Filters()
         if sort not in SORTS:
             raise QueryError(f"Results can be sorted by {', '.join(SORTS)}; not by {sort!r}.")
         page = max(1, min(page, MAX_PAGE))
         per_page = max(1, min(per_page, 100))
+        key = (raw, page, per_page, filters, sort)
+        if (kept := opened.results.get(key)) is not None:
+            return replace(kept, took_ms=(time.perf_counter() - started) * 1000)
+        results = self._search(raw, page, per_page, filters, sort, started)
+        if not results.partial:  # a search cut short by its budget may do better next time
+            opened.results.put(key, results)
+        return results
+
+    def _search(
+        self, raw: str, page: int, per_page: int, filters: Filters, sort: str, started: float
+    ) -> SearchResults:
         browsing = not raw.strip() and bool(filters.active)
         text = "" if browsing else clean_query(raw)
         corrected: str | None = None
