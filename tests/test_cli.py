@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -92,8 +93,6 @@ def test_serve_passes_options_to_uvicorn(runner, tmp_path, monkeypatch):
             "serve",
             "--port",
             "8123",
-            "--workers",
-            "2",
             "--host",
             "0.0.0.0",
             "--index-dir",
@@ -106,10 +105,33 @@ def test_serve_passes_options_to_uvicorn(runner, tmp_path, monkeypatch):
     ((args, kwargs),) = calls
     assert args == ("vod.app:create_app_from_env",)
     assert kwargs["factory"] is True
-    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 8123, 2)
+    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 8123, 1)
     # Workers read settings from the environment, so the CLI's choices are exported.
     assert __import__("os").environ["VOD_MEDIA_DIR"] == str(media)
     assert current_version(tmp_path / "i") is not None  # built before serving
+
+
+def test_serve_with_workers_gives_each_its_own_socket(runner, tmp_path, monkeypatch):
+    configs = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: pytest.fail("one shared socket"))
+    monkeypatch.setattr("vod.workers.run", configs.append)
+    args = ["serve", "--workers", "2", "--port", "8123", "--index-dir", str(tmp_path / "i")]
+    result = runner.invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    (config,) = configs
+    assert (config.app, config.factory) == ("vod.app:create_app_from_env", True)
+    assert (config.host, config.port, config.workers) == ("127.0.0.1", 8123, 2)
+
+
+def test_serve_says_when_the_port_is_taken(runner, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["serve", "--workers", "2", "--port", str(port), "--index-dir", str(tmp_path / "i")]
+        result = runner.invoke(cli.main, args)
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
 
 
 def test_serve_builds_only_when_needed(runner, tmp_path, monkeypatch):

@@ -149,12 +149,11 @@ def serve(
     ):
         if value is not None:
             os.environ[name] = str(value)
+    from vod import workers as vod_workers
     from vod.http_protocol import NoDelayHTTPProtocol
 
     click.echo(f"Serving {len(loaded.talks)} talks on http://{host}:{port}/", err=True)
-    uvicorn.run(
-        "vod.app:create_app_from_env",
-        factory=True,
+    options: dict[str, Any] = dict(
         host=host,
         port=port,
         workers=workers,
@@ -162,6 +161,15 @@ def serve(
         proxy_headers=True,
         http=NoDelayHTTPProtocol,  # no 40 ms Nagle stall per response with --workers > 1
     )
+    if workers > 1 and port != 0 and vod_workers.available():
+        # One listening socket per worker, so the kernel spreads connections (vod/workers.py).
+        config = uvicorn.Config("vod.app:create_app_from_env", factory=True, **options)
+        try:
+            vod_workers.run(config)
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
+        return
+    uvicorn.run("vod.app:create_app_from_env", factory=True, **options)
 
 
 def _follow_snapshots(settings: Settings) -> Settings:
