@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -391,6 +392,32 @@ def test_open_index_follows_the_pointer(
     assert index.search("erasure coding").total == 0
     assert index.info == second
     assert index.info.documents == 7
+
+
+def test_pages_never_wait_for_a_new_version_to_open(
+    tmp_path: Path, sample_catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_index(sample_catalog, tmp_path)
+    index = SearchIndex(tmp_path)
+    first = index.info
+    monkeypatch.setattr(searcher_module, "POINTER_CHECK_EVERY", 0)
+    real_open = searcher_module._open_version
+
+    def slow_open(info: Any) -> Any:
+        time.sleep(0.5)  # a large index takes this long to open
+        return real_open(info)
+
+    monkeypatch.setattr(searcher_module, "_open_version", slow_open)
+    second = build_index(without(sample_catalog, STORAGE, "feedfacefeedface"), tmp_path)
+    started = time.monotonic()
+    assert index.info == first  # the page path keeps the open version...
+    assert index.transcript(STORAGE) == ()
+    assert time.monotonic() - started < 0.25  # ...and does not wait for the new one
+    deadline = time.monotonic() + 10
+    while index.info != second:  # opened in the background
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert index.search("erasure coding").total == 0
 
 
 def test_switching_versions_closes_the_old_searcher(

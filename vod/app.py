@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vod import __version__, admin, heap, views
 from vod.catalog import Catalog, catalog_cache_dir, load_catalog_cached
 from vod.config import Settings
-from vod.errors import NotFound
+from vod.errors import IndexNotBuilt, NotFound
 from vod.http_cache import ConditionalGet
 from vod.index import SearchIndex, build_index, index_state
 from vod.links import views as links
@@ -154,14 +154,23 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
 
 def warm(state: AppState) -> None:
     """Do before the first request what every page needs, with 21,700 talks: the catalog's
-    per-event, per-speaker and per-year lookups, and the embed origins of its CSP."""
+    per-event, per-speaker and per-year lookups, the embed origins of its CSP, and the open
+    index (talk pages read transcripts from it; opening it takes about 0.3 s)."""
     catalog = state.live_catalog.current
     catalog.warm()
     frame_sources(catalog)
+    try:
+        state.search.info  # noqa: B018 - opens the live version
+    except IndexNotBuilt:
+        log.warning("no index yet: searches will say so until `vod index` has run")
 
 
 def create_app_from_env() -> Starlette:
     """Build the app from VOD_* variables (the factory `vod serve` hands to uvicorn)."""
+    # Workers are fresh processes: uvicorn configures its own loggers there, not vod's, whose
+    # notes (index swaps, catalog reloads) would otherwise be lost below WARNING.
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return create_app(Settings.from_env())
 
 

@@ -17,6 +17,7 @@ from whoosh.reading import TermNotFound
 
 from vod import heap
 from vod.errors import IndexNotBuilt, QueryError
+from vod.index import budget
 from vod.index.build import IndexInfo, current_version, write_lease
 from vod.index.collect import Matches, browse, collect, field_terms, first
 from vod.index.facets import FACETS_FILE, Facet, FacetTable, Filters
@@ -43,10 +44,10 @@ MAX_PAGE = 50  # deep pages cost as much as every page before them; nobody reads
 POINTER_CHECK_EVERY = 1.0  # seconds between looks at the CURRENT pointer
 SORTS = ("relevance", "newest", "oldest")
 FEW_HITS = 3  # fewer results than this, and "did you mean" also looks at rare words
-# Seconds from the start of a search after which reading matches stops, and the results say
-# they may be incomplete (issue #3: no query above 250 ms of server time). Parsing, prefix
-# expansion, spelling, facets and snippets are bounded by size (~60 ms together at worst on
-# pyvideo); this bounds the scan, which is the only part that grows with the corpus.
+# Seconds of the searching thread's CPU time (vod/index/budget.py) after which reading matches
+# stops, and the results say they may be incomplete (issue #3: no query above 250 ms of server
+# time). Parsing, prefix expansion, spelling, facets and snippets are bounded by size (~60 ms
+# together at worst on pyvideo); this bounds the scan, the only part that grows with the corpus.
 SEARCH_BUDGET = 0.1
 RERANK = 100  # the best this many matches get the bonus of the query's exact phrase
 WARM_POSTINGS = 500_000  # postings of frequent terms decoded when a version opens (~6 MB)
@@ -104,6 +105,14 @@ class _Open:
     # Answers of this version, by query, filters, sort and page: an index version never
     # changes, so an answer stays right until the version is replaced (and this with it).
     results: LruCache[SearchResults] = field(default_factory=lambda: LruCache(RESULTS_KEPT))
+
+    def close(self) -> None:
+        """Release the version's files once no search or lookup is using them."""
+        with self.lock, self.lookup_lock:
+            self.closed = True
+            self.searcher.close()
+            self.lookup.close()
+            self.index.close()
 
     def suggester(self) -> Suggester:
         """The version's suggestion lists, built on first use."""
@@ -163,8 +172,15 @@ class SearchIndex:
         self._open: _Open | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._opening: Path | None = None  # the version being opened in the background
 
-    def _current(self) -> _Open:
+    def _current(self, wait: bool = True) -> _Open:
+        """The open version the CURRENT pointer names, looked at once a second.
+
+        A version the pointer has moved to is opened (about 0.3 s on pyvideo) by the caller
+        when `wait`; otherwise in the background, while the caller keeps the version it had.
+        Pages rendered on the event loop never wait; searches, in the thread pool, do.
+        """
         now = time.monotonic()
         with self._lock:
             if self._open is not None and now - self._checked < POINTER_CHECK_EVERY:
@@ -175,30 +191,45 @@ class SearchIndex:
                 if self._open is not None:
                     return self._open  # pointer unreadable for a moment: keep serving
                 raise IndexNotBuilt(f"no index under {self.index_dir}; run `vod index`")
-            if self._open is None or self._open.info.path != info.path:
-                try:
-                    opened = _open_version(info)
-                except Exception:  # pruned or damaged between the pointer read and the open
-                    if self._open is not None:
-                        log.exception("cannot open index %s; keeping the previous one", info.path)
-                        return self._open
-                    raise IndexNotBuilt(f"the index at {info.path} cannot be opened") from None
-                old, self._open = self._open, opened
-                # Say which version this process reads, so no build prunes it from under us.
-                write_lease(self.index_dir, info.path.name)
-                log.info("searching index %s", info.path.name)
-                threading.Thread(
-                    target=_warm, args=(opened, old is not None), name="vod-warm", daemon=True
-                ).start()
-                if old is not None:
-                    # A search running on the old version finishes first (it holds old.lock);
-                    # one about to start sees `closed` and takes the new version.
-                    with old.lock, old.lookup_lock:
-                        old.closed = True
-                        old.searcher.close()
-                        old.lookup.close()
-                        old.index.close()
-            return self._open
+            if self._open is not None and self._open.info.path == info.path:
+                return self._open
+            if self._open is not None and not wait:
+                if self._opening != info.path:
+                    self._opening = info.path
+                    threading.Thread(
+                        target=self._switch, args=(info,), name="vod-open", daemon=True
+                    ).start()
+                return self._open
+        return self._switch(info)
+
+    def _switch(self, info: IndexInfo) -> _Open:
+        """Open version `info`, make it the live one and close the one it replaces."""
+        try:
+            opened = _open_version(info)
+        except Exception:  # pruned or damaged between the pointer read and the open
+            with self._lock:
+                self._opening = None
+                if self._open is not None:
+                    log.exception("cannot open index %s; keeping the previous one", info.path)
+                    return self._open
+            raise IndexNotBuilt(f"the index at {info.path} cannot be opened") from None
+        with self._lock:
+            self._opening = None
+            if self._open is not None and self._open.info.path == info.path:
+                opened.close()  # another thread opened the same version first
+                return self._open
+            old, self._open = self._open, opened
+            # Say which version this process reads, so no build prunes it from under us.
+            write_lease(self.index_dir, info.path.name)
+        log.info("searching index %s", info.path.name)
+        threading.Thread(
+            target=_warm, args=(opened, old is not None), name="vod-warm", daemon=True
+        ).start()
+        if old is not None:
+            # A search running on the old version finishes first (it holds old.lock); one
+            # about to start sees `closed` and takes the new version.
+            old.close()
+        return opened
 
     @contextmanager
     def _using(self) -> Iterator[_Open]:
@@ -217,7 +248,8 @@ class SearchIndex:
 
     @property
     def info(self) -> IndexInfo:
-        return self._current().info
+        """The live version (a newer one the pointer names is opened in the background)."""
+        return self._current(wait=False).info
 
     def search(
         self,
@@ -257,7 +289,7 @@ class SearchIndex:
         with self._using() as current:
             # The budget is this query's own work: time spent waiting for the lock while other
             # searches ran is not, or a busy worker would answer with empty partial results.
-            deadline = time.perf_counter() + SEARCH_BUDGET
+            deadline = budget.now() + SEARCH_BUDGET
             searcher = current.searcher
             reader = searcher.reader()
             table = current.facets
@@ -369,7 +401,7 @@ class SearchIndex:
     def transcript(self, slug: str) -> tuple[Cue, ...]:
         """Return the transcript cues of a talk (empty when it has no captions indexed)."""
         for _ in range(2):  # a version closed between the look and the lock: take the new one
-            current = self._current()
+            current = self._current(wait=False)
             with current.lookup_lock:
                 if not current.closed:
                     stored = current.lookup.document(slug=slug)
