@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from whoosh import query as wq
 from tests.conftest import DATA, SAMPLE_CATALOG
 from vod.catalog import Catalog, load_catalog
 from vod.errors import QueryError, StorageUnavailable
-from vod.index import Filters, SearchIndex, build_index
+from vod.index import Filters, SearchIndex, budget, build_index
 from vod.index import query as query_module
 from vod.index import searcher as searcher_module
 from vod.index.collect import collect
@@ -383,9 +382,9 @@ def test_posting_list_scores_equal_whooshs(index: SearchIndex, bundled_index_dir
             q = expand_prefixes(
                 parse_query(clean_query(text), searcher.schema).query, searcher.reader()
             )
-            mine = scorer.score(q, time.perf_counter() + 10)
+            mine = scorer.score(q, budget.now() + 10)
             assert mine is not None, text
-            theirs = {-d: s for s, d in collect(searcher, q, None, time.perf_counter() + 10).scored}
+            theirs = {-d: s for s, d in collect(searcher, q, None, budget.now() + 10).scored}
             assert set(mine) == set(theirs), text
             for docnum, score in theirs.items():
                 assert mine[docnum] == pytest.approx(score, rel=1e-9), text

@@ -10,13 +10,14 @@ match, so this collector steps the matcher itself, without swaps, and stops at a
 from __future__ import annotations
 
 import heapq
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import collectors
 from whoosh import query as wq
+
+from vod.index import budget
 
 CHECK_EVERY = 512  # matches between looks at the clock
 
@@ -54,7 +55,7 @@ class _Everything(collectors.Collector):  # type: ignore[misc]
             if allowed is None or docnum in allowed:
                 scored.append((matcher.score(), -docnum))
             n += 1
-            if n % CHECK_EVERY == 0 and time.perf_counter() > self.deadline:
+            if n % CHECK_EVERY == 0 and budget.now() > self.deadline:
                 self.found.partial = True
                 return
             matcher.next()

@@ -15,7 +15,6 @@ only; a query it cannot take at all returns None, and the caller uses Whoosh's c
 from __future__ import annotations
 
 import json
-import time
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
@@ -25,6 +24,8 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh.scoring import BM25F
+
+from vod.index import budget
 
 Scores = dict[int, float]
 # Posting lists of at least CACHE_MIN documents are decoded once and kept, up to CACHE_POSTINGS
@@ -175,7 +176,7 @@ class BM25Scorer:
     def score(self, q: wq.Query, deadline: float) -> Scores | None:
         """Return {document number: score} for every match of `q`, or None if unsupported.
 
-        Raise OutOfTime when `deadline` (a time.perf_counter() value) passes.
+        Raise OutOfTime when `deadline` (a vod.index.budget.now() value) passes.
         """
         return self.score_within(q, None, deadline)
 
@@ -214,7 +215,7 @@ class _Run:
         self.deadline = deadline
 
     def _tick(self) -> None:
-        if time.perf_counter() > self.deadline:
+        if budget.now() > self.deadline:
             raise OutOfTime
 
     def scores(self, q: wq.Query, within: set[int] | None) -> Scores:
