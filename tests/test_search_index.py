@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -430,3 +432,62 @@ def test_frequent_terms_are_listed_by_the_build_and_decoded_ahead(
     done = scorer.warm(terms, 1000, hold)
     assert done >= 8 and scorer.cached(("event", b"testconf")) is not None
     assert scorer.warm(terms, 0, hold) == 0  # over budget, or closed: stops
+
+
+def test_the_same_search_arriving_at_once_is_searched_once(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = SearchIndex(index.index_dir)
+    scans: list[str] = []
+    real = SearchIndex._search
+
+    def slow(self: SearchIndex, raw: str, *args: object) -> SearchResults:
+        scans.append(raw)
+        time.sleep(0.3)  # a common word on a large index
+        return real(self, raw, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchIndex, "_search", slow)
+    answers: list[SearchResults] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(fresh.search("testconf"))) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert scans == ["testconf"]
+    assert len(answers) == 8 and {a.total for a in answers} == {8}
+
+
+def test_a_failed_search_does_not_hold_up_the_same_one_waiting(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = SearchIndex(index.index_dir)
+    real = SearchIndex._search
+    calls: list[float] = []
+
+    def first_fails(self: SearchIndex, raw: str, *args: object) -> SearchResults:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            time.sleep(0.2)
+            raise RuntimeError("disk on fire")
+        return real(self, raw, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchIndex, "_search", first_fails)
+    outcomes: list[object] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(fresh.search("rubber ducks").total)
+        except RuntimeError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.02)
+    for thread in threads:
+        thread.join(10)
+    assert len(outcomes) == 3
+    assert sum(isinstance(o, RuntimeError) for o in outcomes) == 1  # only the one that failed
+    assert max(calls) - min(calls) < 1.0  # the others searched as soon as it failed

@@ -52,6 +52,7 @@ SEARCH_BUDGET = 0.1
 RERANK = 100  # the best this many matches get the bonus of the query's exact phrase
 WARM_POSTINGS = 500_000  # postings of frequent terms decoded when a version opens (~6 MB)
 RESULTS_KEPT = 1024  # answers kept per index version: about 10 MB at most
+FLIGHT_WAIT = 5.0  # seconds a search waits for the same one under way before running its own
 WARM_PAUSE = 0.005  # seconds between two terms decoded in the background
 
 
@@ -105,6 +106,8 @@ class _Open:
     # Answers of this version, by query, filters, sort and page: an index version never
     # changes, so an answer stays right until the version is replaced (and this with it).
     results: LruCache[SearchResults] = field(default_factory=lambda: LruCache(RESULTS_KEPT))
+    flights: dict[Any, threading.Event] = field(default_factory=dict)  # searches under way
+    flights_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def close(self) -> None:
         """Release the version's files once no search or lookup is using them."""
@@ -274,10 +277,27 @@ class SearchIndex:
         key = (raw, page, per_page, filters, sort)
         if (kept := opened.results.get(key)) is not None:
             return replace(kept, took_ms=(time.perf_counter() - started) * 1000)
-        results = self._search(raw, page, per_page, filters, sort, started)
-        if not results.partial:  # a search cut short by its budget may do better next time
-            opened.results.put(key, results)
-        return results
+        # The same query arriving many times at once (a link shared, a load test) is searched
+        # once; the others wait for its answer instead of queueing for the index lock.
+        with opened.flights_lock:
+            flight = opened.flights.get(key)
+            leading = flight is None
+            if flight is None:
+                flight = opened.flights[key] = threading.Event()
+        if not leading:
+            flight.wait(FLIGHT_WAIT)
+            if (kept := opened.results.get(key)) is not None:
+                return replace(kept, took_ms=(time.perf_counter() - started) * 1000)
+        try:
+            results = self._search(raw, page, per_page, filters, sort, started)
+            if not results.partial:  # a search cut short by its budget may do better later
+                opened.results.put(key, results)
+            return results
+        finally:
+            if leading:
+                with opened.flights_lock:
+                    del opened.flights[key]
+                flight.set()
 
     def _search(
         self, raw: str, page: int, per_page: int, filters: Filters, sort: str, started: float
