@@ -44,6 +44,25 @@ def test_second_view_is_served_from_the_kept_page(app_client: TestClient, render
     assert "frame-ancestors 'none'" in second.headers["content-security-policy"]
 
 
+def test_kept_pages_answer_gzip_plain_and_conditional_requests(
+    app_client: TestClient, renders
+) -> None:
+    first = app_client.get(SNOWFLAKE, headers={"Accept-Encoding": "identity"})
+    zipped = app_client.get(SNOWFLAKE, headers={"Accept-Encoding": "gzip"}).headers
+    raw = app_client.get(SNOWFLAKE, headers={"Accept-Encoding": "gzip"})
+    plain = app_client.get(SNOWFLAKE, headers={"Accept-Encoding": "identity"})
+    assert renders == ["training-arctic-at-snowflake"]
+    assert zipped["content-encoding"] == "gzip" and "accept-encoding" in zipped["vary"].lower()
+    assert raw.text == plain.text == first.text  # the client decompresses the kept bytes
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["etag"] == zipped["etag"] == first.headers["etag"]
+    again = app_client.get(SNOWFLAKE, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["cache-control"] == first.headers["cache-control"]
+    assert renders == ["training-arctic-at-snowflake"]
+
+
 def test_each_moment_is_its_own_page(app_client: TestClient, renders) -> None:
     plain = app_client.get(SNOWFLAKE).text
     at_90 = app_client.get(SNOWFLAKE + "?t=90").text

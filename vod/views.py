@@ -26,6 +26,7 @@ from vod.errors import IndexNotBuilt, NotFound, QueryError, TalkNotFound, YearNo
 from vod.index.facets import FACET_NAMES, MAX_FILTER_VALUES, Filters
 from vod.index.searcher import MAX_PAGE, SORTS
 from vod.links.views import links_for
+from vod.page_cache import KeptPage
 from vod.routes import path_for
 from vod.state import vod_state
 from vod.storage import LocalStorage
@@ -138,14 +139,16 @@ def _talk(request: Request) -> Response:
     end_at = parse_moment(request.query_params.get("end"))
     catalog = state.catalog
     key = _rendered_key(request, catalog.digest, catalog.talk(slug), start_at, end_at)
-    if key is not None and (body := state.rendered.get(key)) is not None:
-        return Response(body, media_type="text/html", headers={"Cache-Control": TALK_CACHE})
+    if key is not None and (kept := state.rendered.get(key)) is not None:
+        return kept.response(request, TALK_CACHE)
     page = pages.talk_page(catalog, state.recordings, slug, start_at, end_at)
     page = pages.with_transcript(page, state.search)
     links = links_for(request, page)
     response = _render(request, "talk.html", cache=TALK_CACHE, page=page, links=links)
     if key is not None and response.status_code == 200:
-        state.rendered.put(key, bytes(response.body))
+        state.rendered.put(
+            key, KeptPage.of(bytes(response.body), response.media_type or "text/html")
+        )
     return response
 
 
