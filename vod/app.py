@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -188,8 +189,13 @@ def security_headers(path: str, frames: str | None = None) -> dict[str, str]:
     `frames` lists the origins whose players pages may frame (external recordings' providers);
     by default the fixed ones (YouTube, Vimeo, the Internet Archive).
     """
-    framable = path.startswith("/embed/")
-    csp = _CSP.format(frames=frames or frame_sources(None), ancestors="*" if framable else "'none'")
+    return dict(_security_headers(path.startswith("/embed/"), frames or frame_sources(None)))
+
+
+@functools.lru_cache(maxsize=64)
+def _security_headers(framable: bool, frames: str) -> tuple[tuple[str, str], ...]:
+    # Built once per (framable, catalog's frame origins), not per response.
+    csp = _CSP.format(frames=frames, ancestors="*" if framable else "'none'")
     headers = {
         "Content-Security-Policy": csp,
         "X-Content-Type-Options": "nosniff",
@@ -197,7 +203,7 @@ def security_headers(path: str, frames: str | None = None) -> dict[str, str]:
     }
     if not framable:
         headers["X-Frame-Options"] = "DENY"
-    return headers
+    return tuple(headers.items())
 
 
 def _server_error(request: Request, exc: Exception) -> Response:
