@@ -89,6 +89,7 @@ class _SignedStore:
     """A store whose URLs change on every call, like S3's presigned ones."""
 
     kind = "s3"
+    stable_urls = False
 
     def __init__(self) -> None:
         self.n = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import re
 import time
 import urllib.request
@@ -262,3 +263,55 @@ def test_talk_page_when_s3_is_up(
         }
     status, _, data = fetch(src, Range="bytes=0-99")
     assert (status, data) == (206, PLACEHOLDER.read_bytes()[:100])
+
+
+def test_a_public_media_url_gives_stable_kept_published_links(
+    settings: Settings,
+    tmp_path: Path,
+    moto_server: MotoServer,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import feedparser
+
+    from vod import pages
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    moto_server.upload(bucket, KEY)
+    with contextlib.closing(moto_server.client()) as s3:  # what a CDN's origin access allows
+        s3.put_object_acl(Bucket=bucket, Key=KEY, ACL="public-read")
+    public = f"{moto_server.endpoint}/{bucket}"  # the bucket's address stands in for a CDN
+    renders: list[str] = []
+    real_talk_page = pages.talk_page
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        renders.append(args[2])
+        return real_talk_page(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "talk_page", counting)
+    with app_client(_settings(settings, tmp_path, bucket).replace(media_url=public)) as client:
+        first = client.get(f"/talks/{SLUG}").text
+        second = client.get(f"/talks/{SLUG}").text
+        match = SOURCE_RE.search(first)
+        assert match, first
+        src = html.unescape(match.group(1))
+        assert src == f"{public}/{KEY}"  # no signature, no expiry
+        assert second == first and renders == [SLUG]  # so the page is kept like a local one
+        ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', first, re.S)
+        assert ld and json.loads(ld.group(1))["contentUrl"] == src  # published in JSON-LD...
+        feed = feedparser.parse(client.get("/feed.xml").content)
+        enclosures = [e.href for entry in feed.entries for e in entry.enclosures]
+        assert src in enclosures  # ...and its feed enclosure
+        # A recording not uploaded yet still plays the placeholder, and is not published.
+        other = client.get("/api/talks/systems-scale-2024-keynote").json()
+        assert other["recording"]["status"] == "placeholder"
+        assert not any("keynote" in href for href in enclosures)
+    status, _, data = fetch(src, Range="bytes=0-99")
+    assert (status, data) == (206, PLACEHOLDER.read_bytes()[:100])
+
+
+def test_media_url_must_be_http() -> None:
+    with pytest.raises(ConfigError, match="VOD_MEDIA_URL must be an http"):
+        Settings.from_env({"VOD_MEDIA_URL": "javascript:alert(1)"})
+    url = Settings.from_env({"VOD_MEDIA_URL": "https://cdn.example.org/v/"}).media_url
+    assert url == "https://cdn.example.org/v"

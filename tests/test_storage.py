@@ -229,6 +229,7 @@ class FakeStorage:
     """A store in memory that can be switched down, counting the questions it is asked."""
 
     kind = "fake"
+    stable_urls = True
 
     def __init__(self, present: set[str] | None = None, *, down: bool = False) -> None:
         self.present = set(present or ())

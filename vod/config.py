@@ -42,6 +42,12 @@ def _positive_float(name: str, raw: str) -> float:
     return value
 
 
+def _http_url(name: str, raw: str) -> str:
+    if not raw.startswith(("http://", "https://")) or any(c.isspace() for c in raw):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table: the variable, its default and its help text."""
@@ -83,6 +89,14 @@ SETTINGS: tuple[Setting, ...] = (
         "S3 bucket holding the recordings; AWS_* variables pick credentials and endpoint.",
     ),
     Setting("s3_prefix", "VOD_S3_PREFIX", "", "Key prefix of the recordings inside the bucket."),
+    Setting(
+        "media_url",
+        "VOD_MEDIA_URL",
+        None,
+        "Public URL serving VOD_S3_BUCKET's objects by key (a CDN): recordings are linked there, "
+        "not presigned.",
+        _http_url,
+    ),
     Setting(
         "presign_expiry",
         "VOD_PRESIGN_EXPIRY",
@@ -129,6 +143,7 @@ class Settings:
     media_dir: Path = Path("media")
     s3_bucket: str | None = None
     s3_prefix: str = ""
+    media_url: str | None = None
     presign_expiry: int = 3600
     s3_timeout: float = 2.0
     index_s3_prefix: str = "_vod-index"

@@ -2,8 +2,8 @@
 
 A talk page is a pure function of the catalog, the index version (transcripts), what the
 player plays and the request's moment and host; rendering it is most of its cost (Jinja2).
-Only pages whose playback URL does not expire are kept: local recordings and the placeholder,
-not S3's presigned URLs.
+Only pages whose playback URL does not expire are kept: local recordings, the placeholder, and
+S3 recordings behind VOD_MEDIA_URL; not S3's presigned URLs.
 
 Pages are kept gzip-compressed (about a quarter of their size), with their ETag: a browser,
 which accepts gzip, gets the kept bytes as they are; a conditional request gets 304 without

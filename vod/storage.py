@@ -52,6 +52,8 @@ class Storage(Protocol):
     """A store of recordings, addressed by keys like `systems-scale-2024/keynote.mp4`."""
 
     kind: str
+    # url_for gives the same URL every time (no expiry): pages, feeds and previews may keep it.
+    stable_urls: bool
 
     def exists(self, key: str) -> bool:
         """Tell whether `key` is in the store; raise StorageUnavailable if it cannot tell."""
@@ -78,6 +80,7 @@ class LocalStorage:
     """Recordings in a folder; vod serves them itself at /media/ with Range support."""
 
     kind = "local"
+    stable_urls = True
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -118,7 +121,12 @@ class LocalStorage:
 
 
 class S3Storage:
-    """Recordings in an S3-compatible bucket; the browser plays them from presigned URLs."""
+    """Recordings in an S3-compatible bucket.
+
+    The browser plays them from presigned URLs, or, with `public_url` (VOD_MEDIA_URL: a CDN or
+    the bucket's public address), from `public_url/<object key>`: stable URLs that pages, feeds
+    and link previews can keep and publish.
+    """
 
     kind = "s3"
 
@@ -130,6 +138,7 @@ class S3Storage:
         timeout: float = 2.0,
         expiry: int = 3600,
         endpoint_url: str | None = None,
+        public_url: str | None = None,
     ) -> None:
         import boto3
         from botocore.config import Config
@@ -137,6 +146,8 @@ class S3Storage:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.expiry = expiry
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.stable_urls = self.public_url is not None
         # boto3's defaults can block one HEAD for minutes; pages must not wait that long.
         config = Config(
             connect_timeout=timeout,
@@ -171,6 +182,8 @@ class S3Storage:
     def url_for(self, key: str) -> str:
         from botocore.exceptions import BotoCoreError
 
+        if self.public_url is not None:
+            return f"{self.public_url}/{quote(self.object_key(key))}"
         try:
             url: str = self.client.generate_presigned_url(
                 "get_object",
@@ -225,6 +238,7 @@ def storage_from_settings(settings: Settings) -> Storage:
             settings.s3_prefix,
             timeout=settings.s3_timeout,
             expiry=settings.presign_expiry,
+            public_url=settings.media_url,
         )
     if settings.media_dir.exists() and not settings.media_dir.is_dir():
         raise ConfigError(f"VOD_MEDIA_DIR={settings.media_dir} is not a folder")

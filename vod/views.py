@@ -159,7 +159,7 @@ def _rendered_key(
     state = vod_state(request)
     playback = state.recordings.playback(talk)
     if playback.status == "unavailable" or (
-        playback.status == "ok" and not isinstance(state.recordings.storage, LocalStorage)
+        playback.status == "ok" and not state.recordings.storage.stable_urls
     ):
         return None  # presigned URLs expire; an outage note should go when the store is back
     try:

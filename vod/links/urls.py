@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from vod.routes import path_for
-from vod.storage import LocalStorage
 from vod.timecode import format_clock
 
 if TYPE_CHECKING:
@@ -113,8 +112,9 @@ def public_recording_url(talk: Talk, recordings: Recordings, urls: SiteUrls) -> 
     """Return a stable, public URL of the video file itself, or None.
 
     An external URL counts when it names a media file; a local recording counts when it is in
-    the media folder (vod serves it at /media/). S3 recordings are played from presigned URLs
-    that expire, so they are never published in feeds, sitemaps or JSON-LD.
+    the media folder (vod serves it at /media/), or in S3 with VOD_MEDIA_URL set (a CDN). Other
+    S3 recordings are played from presigned URLs that expire, so they are never published in
+    feeds, sitemaps or JSON-LD.
     """
     rec = talk.recording
     if rec.url:
@@ -135,7 +135,7 @@ def public_poster_url(talk: Talk, recordings: Recordings, urls: SiteUrls) -> str
 
 def _public_media_url(key: str | None, recordings: Recordings, urls: SiteUrls) -> str | None:
     storage = recordings.storage
-    if key is None or not isinstance(storage, LocalStorage):
+    if key is None or not storage.stable_urls:
         return None
     try:
         return urls.absolute(storage.url_for(key)) if recordings.exists(key) else None
