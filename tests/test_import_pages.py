@@ -56,6 +56,39 @@ def test_the_embed_starts_at_the_moment_asked_for(client: TestClient) -> None:
     assert frame.attrs["src"] == "https://www.youtube-nocookie.com/embed/DvDX94_x1bk?start=90"
 
 
+def test_a_clip_plays_only_its_moment_where_the_provider_can(client: TestClient) -> None:
+    frame = get_page(client, "/talks/upgrading-django?t=90&end=120").find("iframe")
+    assert frame.attrs["src"] == (
+        "https://www.youtube-nocookie.com/embed/DvDX94_x1bk?start=90&end=120"
+    )
+    frame = get_page(client, "/talks/upgrading-django?end=2m").find("iframe")
+    assert frame.attrs["src"] == "https://www.youtube-nocookie.com/embed/DvDX94_x1bk?end=120"
+
+
+@pytest.mark.parametrize(
+    ("url", "start", "end", "src"),
+    [
+        (
+            "https://youtu.be/DvDX94_x1bk",
+            90,
+            60,
+            "https://www.youtube-nocookie.com/embed/DvDX94_x1bk?start=90",
+        ),
+        ("https://vimeo.com/76979871", 30, 60, "https://player.vimeo.com/video/76979871#t=30s"),
+        (
+            "https://tube.example.org/w/kkGMgK9ZtnKfYAgnEtQxbv",
+            30,
+            60,
+            "https://tube.example.org/videos/embed/kkGMgK9ZtnKfYAgnEtQxbv?start=30&stop=60",
+        ),
+    ],
+)
+def test_each_provider_gets_the_clip_it_understands(
+    url: str, start: int, end: int, src: str
+) -> None:
+    assert external_player(url).src(start, end) == src  # an end before the start is dropped
+
+
 def test_a_direct_mp4_plays_in_a_video_tag(client: TestClient) -> None:
     doc = get_page(client, "/talks/django-pour-les-faineants-le-retour")
     player = doc.find("div", cls="player")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog
@@ -54,16 +54,21 @@ class ExternalPlayer:
         parts = urlsplit(self.embed_url)
         return f"{parts.scheme}://{parts.netloc}"
 
-    def src(self, start: int | None = None) -> str | None:
-        """The iframe's src, starting `start` seconds in when the provider supports it."""
-        if self.embed_url is None or not start:
-            return self.embed_url
-        if self.provider == "youtube":
-            return f"{self.embed_url}?start={start}"
-        if self.provider == "vimeo":
+    def src(self, start: int | None = None, end: int | None = None) -> str | None:
+        """The iframe's src, playing from `start` to `end` seconds where the provider can.
+
+        YouTube takes both (`start`, `end`), PeerTube both (`start`, `stop`), Vimeo only a start
+        (`#t=`); other embeds play from the beginning.
+        """
+        if self.embed_url is None:
+            return None
+        end = end if end and end > (start or 0) else None
+        if self.provider in ("youtube", "peertube"):
+            stop = "end" if self.provider == "youtube" else "stop"
+            params = [(name, str(v)) for name, v in (("start", start), (stop, end)) if v]
+            return f"{self.embed_url}?{urlencode(params)}" if params else self.embed_url
+        if self.provider == "vimeo" and start:
             return f"{self.embed_url}#t={start}s"
-        if self.provider == "peertube":
-            return f"{self.embed_url}?start={start}"
         return self.embed_url
 
 

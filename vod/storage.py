@@ -267,13 +267,13 @@ class Playback:
     def is_placeholder(self) -> bool:
         return self.status == "placeholder"
 
-    def embed_src(self, start: int | None = None) -> str | None:
-        """The embed's iframe src, starting `start` seconds in where the provider can."""
+    def embed_src(self, start: int | None = None, end: int | None = None) -> str | None:
+        """The embed's iframe src, from `start` to `end` seconds where the provider can."""
         if self.embed_url is None or self.src is None:
             return None
         from vod.providers import external_player
 
-        return external_player(self.src).src(start)
+        return external_player(self.src).src(start, end)
 
 
 class Recordings:
