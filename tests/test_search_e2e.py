@@ -58,6 +58,25 @@ def test_suggestions_with_the_keyboard(page: Any, site: str) -> None:
     page.wait_for_url(f"{site}/talks/{DUCKS}")
 
 
+def test_the_header_box_suggests_on_every_page(page: Any, site: str, tmp_path: Path) -> None:
+    page.set_viewport_size({"width": 1100, "height": 700})
+    page.goto(f"{site}/talks/{DEPLOY}")
+    box = page.locator("#site-q")
+    assert box.get_attribute("role") == "combobox"
+    box.press_sequentially("rub", delay=30)
+    listbox = page.locator("#site-q-suggestions")
+    listbox.wait_for(state="visible")
+    # The list drops below the header box, on top of the page, no narrower than the box.
+    box_area, list_area = box.bounding_box(), listbox.bounding_box()
+    assert list_area["y"] >= box_area["y"] + box_area["height"] - 1
+    assert list_area["width"] >= box_area["width"]
+    page.screenshot(path=str(tmp_path / "header-suggestions.png"))
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == "site-q-suggestions-0"
+    box.press("Enter")
+    page.wait_for_url(f"{site}/talks/{DUCKS}")
+
+
 def test_enter_without_a_choice_searches(page: Any, site: str) -> None:
     page.goto(f"{site}/search")
     page.locator("#search-q").press_sequentially("flamingo", delay=20)
