@@ -193,7 +193,8 @@ def test_json_ld_cannot_close_its_script_element(evil: TestClient) -> None:
     data = json_ld(html)  # no raw <, > or & inside the element
     assert data["name"] == 'Evil talk <script>alert(1)</script> "onmouseover=alert(1) x="'
     assert data["hasPart"][0]["name"] == "Chapter <script>alert(1)</script>"
-    assert html.count("<script") == html.count("</script>") == 3  # JSON-LD, player, links
+    # JSON-LD, suggest.js (header box), player.js, links.js: nothing from the catalog's text
+    assert html.count("<script") == html.count("</script>") == 4
 
 
 def test_preview_tags_keep_catalog_text_as_text(evil: TestClient) -> None:
