@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from whoosh import index as whoosh_index
 
 from vod import __version__
 from vod.errors import StorageUnavailable
 from vod.index.facets import FACETS_FILE, facet_record, facets_file
+from vod.index.fetch import HostDown, fetch_text
 from vod.index.fingerprints import write_talk_state
 from vod.index.schema import FIELD_BOOSTS, TEXT_ANALYZER, make_schema, talk_document
 from vod.index.scoring import write_frequent_terms
@@ -199,6 +201,7 @@ class _Store:
     def __init__(self, storage: Storage | None) -> None:
         self.storage = storage
         self.down = False
+        self.hosts_down: set[str] = set()  # caption hosts that did not answer in this build
 
     def _ask(self, what: str, call: Callable[[Storage], Any]) -> Any:
         if self.storage is None or self.down:
@@ -222,24 +225,48 @@ class _Store:
         return True if found is None else bool(found)
 
     def transcript(self, talk: Talk) -> list[Cue]:
-        """Read the talk's captions (English first) from the store, as timed cues."""
+        """Read the talk's captions (English first) as timed cues: from the store when a
+        track has a key, else fetched from its URL (vod/index/fetch.py)."""
         captions = talk.recording.captions
-        tracks = [c.key for c in captions if c.key and c.lang.lower().startswith("en")]
-        tracks += [c.key for c in captions if c.key and c.key not in tracks]
-        if not tracks:
-            return []
-        key = tracks[0]
-        what = f"captions {key!r} of {talk.slug}"
-        text = self._ask(what, lambda store: store.read_text(key, MAX_CAPTION_BYTES))
-        if text is None:
-            if self.storage is not None and not self.down:
+        english = [c for c in captions if c.lang.lower().startswith("en")]
+        ordered = english + [c for c in captions if c not in english]
+        keys = [c.key for c in ordered if c.key]
+        urls = [c.url for c in ordered if c.url]
+        if keys:
+            key = keys[0]
+            what = f"captions {key!r} of {talk.slug}"
+            text = self._ask(what, lambda store: store.read_text(key, MAX_CAPTION_BYTES))
+            if text is None and self.storage is not None and not self.down:
                 log.warning("skipping %s: not in the store", what)
+        elif urls:
+            what = f"captions {urls[0]} of {talk.slug}"
+            text = self._fetch(what, urls[0])
+        else:
+            return []
+        if text is None:
             return []
         try:
             return parse_vtt(text)
         except ValueError as exc:
             log.warning("skipping %s: %s", what, exc)
             return []
+
+    def _fetch(self, what: str, url: str) -> str | None:
+        host = urlsplit(url).netloc
+        if host in self.hosts_down:
+            return None
+        try:
+            text = fetch_text(url, MAX_CAPTION_BYTES)
+        except HostDown as exc:
+            self.hosts_down.add(host)
+            log.warning("skipping %s and every other caption from %s: %s", what, host, exc)
+            return None
+        except ValueError as exc:
+            log.warning("skipping %s: %s", what, exc)
+            return None
+        if text is None:
+            log.warning("skipping %s: not found", what)
+        return text
 
 
 def point_to(index_dir: Path, name: str) -> None:
