@@ -65,3 +65,19 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """A test client on the bundled catalog; the lifespan runs, as in production."""
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True)
+def renice_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """`vod index` lowers its own CPU priority; in-process CLI tests must not lower pytest's.
+
+    Records the increments asked for instead (subprocess builds really renice themselves).
+    """
+    calls: list[int] = []
+
+    def record(increment: int) -> int:
+        calls.append(increment)
+        return increment
+
+    monkeypatch.setattr("os.nice", record)
+    return calls

@@ -24,6 +24,12 @@ def runner(monkeypatch, tmp_path):
     return CliRunner()
 
 
+def test_index_runs_below_the_servers_priority(runner, tmp_path, renice_calls):
+    result = runner.invoke(cli.main, ["index", "--index-dir", str(tmp_path / "i")])
+    assert result.exit_code == 0, result.output
+    assert renice_calls == [cli.BUILD_NICENESS] and cli.BUILD_NICENESS > 0
+
+
 def test_index_builds_for_real(runner, tmp_path):
     result = runner.invoke(cli.main, ["index", "--index-dir", str(tmp_path / "ix")])
     assert result.exit_code == 0, result.output

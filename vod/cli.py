@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ from vod.config import SETTINGS, Settings
 from vod.errors import CatalogError, ConfigError, QueryError, StorageUnavailable
 
 log = logging.getLogger("vod")
+BUILD_NICENESS = 10  # added to the niceness of `vod index` and its writer processes
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -228,6 +230,10 @@ def _get(settings: Settings, path: str) -> None:
 @index_option
 def index_command(publish: bool, full: bool, catalog: Path | None, index_dir: Path | None) -> None:
     """Bring the search index up to date with the catalog, then switch to it atomically."""
+    # A build is background work: on a host that also serves, the workers keep the CPU (a
+    # rebuild beside 2 busy workers raised p99 talk pages to 209 ms). Idle, it is as fast.
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
+        os.nice(BUILD_NICENESS)
     settings = _settings(catalog=catalog, index_dir=index_dir)
     if publish and not settings.s3_bucket:
         raise click.ClickException("--publish needs VOD_S3_BUCKET")
