@@ -38,6 +38,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+IDLE_BETWEEN_RUNS = 2.0  # seconds
 QUERIES = [
     "python",
     "django",
@@ -99,6 +100,11 @@ def worker_pids(parent: int) -> list[int]:
     ]
 
 
+def index_version(base: str) -> str:
+    with urllib.request.urlopen(base + "/healthz", timeout=10) as response:
+        return str(json.load(response)["index"]["version"])
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -128,6 +134,9 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int) -> dict[str
         check=True,
     ).stdout
     os.unlink(script.name)
+    # wrk stops sending, but the server still finishes the requests in flight (32 distinct
+    # searches are about half a second of work): let it, so no run inherits the last one's queue.
+    time.sleep(IDLE_BETWEEN_RUNS)
 
     def ms(label: str) -> float:
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -265,8 +274,10 @@ def main() -> None:
         results["searches (distinct queries)"] = wrk(
             base, fresh_for_run, opts.duration, opts.connections
         )
+        version_before = index_version(base)
+        # --full: every talk is indexed again into a new version, which the workers swap to.
         rebuild = subprocess.Popen(
-            [sys.executable, "-m", "vod", "index"],
+            [sys.executable, "-m", "vod", "index", "--full"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -275,6 +286,8 @@ def main() -> None:
             base, talk_paths, opts.duration, opts.connections
         )
         rebuild_rc = rebuild.wait()
+        time.sleep(3)  # workers look at the pointer once a second
+        swapped = (version_before, index_version(base))
         served = sum(r["requests"] for r in results.values())
         soak.append((served, {p: rss_mb(p) for p in workers}))
         soak_errors = 0.0
@@ -331,7 +344,10 @@ def main() -> None:
             f"p99 {r['p99']:.1f} ms (target <= 50 ms)"
         )
     during = results["talk pages (2,000) during a rebuild"]
-    print(f"rebuild during load: exit {rebuild_rc}, {during['errors']:.0f} failed requests")
+    print(
+        f"rebuild during load: exit {rebuild_rc}, {during['errors']:.0f} failed requests; "
+        f"index {swapped[0]} -> {swapped[1]}"
+    )
     print(f"\nRSS per worker (MB) after N requests in all; errors in the soak: {soak_errors:.0f}")
     print(f"{'requests':>9}  " + "  ".join(f"{p:>8}" for p in workers))
     for count, sample in soak:
