@@ -5,7 +5,9 @@ Measures, in one run:
   served from the pages each worker keeps after the first view, vod/page_cache.py), and every
   talk of the catalog once, in random order (each one rendered); and for searches, both a small
   set of repeated queries and distinct queries that no cache has seen;
-- the same talk-page load while `vod index` rebuilds and swaps the index: failed requests;
+- the same talk-page load while `vod index --full` rebuilds the index and the workers swap to
+  the new version (the load goes on until they serve it): failed requests, latency (each
+  percentile is the worst of the 5 s chunks);
 - resident memory of each worker through a soak of mixed requests (every talk of the catalog,
   distinct and repeated searches), sampled after each chunk: it must level off;
 - the ceiling of this stack: a minimal Starlette app that renders the same talk template from
@@ -112,7 +114,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def wrk(base: str, paths: list[str], seconds: int, connections: int) -> dict[str, float]:
+def combined(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Several wrk runs as one: totals, overall req/s, and each percentile's worst run."""
+    seconds = sum(r["requests"] / r["rps"] for r in runs if r["rps"])
+    total = sum(r["requests"] for r in runs)
+    out = {k: max(r[k] for r in runs) for k in ("p50", "p90", "p99")}
+    out.update(rps=total / seconds, requests=total, errors=sum(r["errors"] for r in runs))
+    return out
+
+
+def wrk(
+    base: str, paths: list[str], seconds: int, connections: int, idle: float | None = None
+) -> dict[str, float]:
     """Run wrk over `paths` (rotating) and return req/s, latency percentiles and errors."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n")
@@ -136,7 +149,7 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int) -> dict[str
     os.unlink(script.name)
     # wrk stops sending, but the server still finishes the requests in flight (32 distinct
     # searches are about half a second of work): let it, so no run inherits the last one's queue.
-    time.sleep(IDLE_BETWEEN_RUNS)
+    time.sleep(IDLE_BETWEEN_RUNS if idle is None else idle)
 
     def ms(label: str) -> float:
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -276,18 +289,22 @@ def main() -> None:
         )
         version_before = index_version(base)
         # --full: every talk is indexed again into a new version, which the workers swap to.
+        # The load runs in chunks until the build is over and the workers serve the new version.
         rebuild = subprocess.Popen(
             [sys.executable, "-m", "vod", "index", "--full"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        results["talk pages (2,000) during a rebuild"] = wrk(
-            base, talk_paths, opts.duration, opts.connections
-        )
+        chunks: list[dict[str, float]] = []
+        version_after = version_before
+        while len(chunks) < 40 and (rebuild.poll() is None or version_after == version_before):
+            chunks.append(wrk(base, talk_paths, 5, opts.connections, idle=0))
+            version_after = index_version(base)
         rebuild_rc = rebuild.wait()
-        time.sleep(3)  # workers look at the pointer once a second
-        swapped = (version_before, index_version(base))
+        results["talk pages (2,000) during a rebuild"] = combined(chunks)
+        swapped = (version_before, version_after)
+        time.sleep(IDLE_BETWEEN_RUNS)
         served = sum(r["requests"] for r in results.values())
         soak.append((served, {p: rss_mb(p) for p in workers}))
         soak_errors = 0.0
