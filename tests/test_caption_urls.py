@@ -5,13 +5,12 @@ from __future__ import annotations
 import http.server
 import logging
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from s3server import free_port
+from s3server import free_port, http_server
 
 from tests.conftest import DATA, SAMPLE_CATALOG
 from vod.catalog import load_catalog
@@ -53,14 +52,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def caption_site() -> Iterator[str]:
     _Handler.hits = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(_Handler) as base:
+        yield base
 
 
 def catalog_with_caption(tmp_path: Path, src: str) -> Path:

@@ -14,17 +14,16 @@ import html
 import io
 import re
 import shutil
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import pytest
 from PIL import Image
-from s3server import PLACEHOLDER, free_port, vod_serve
+from s3server import PLACEHOLDER, http_server, vod_serve
 from test_e2e import browser
 
 pytestmark = pytest.mark.e2e
@@ -64,15 +63,8 @@ def blog(pages: dict[str, str]) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with http_server(Handler) as base:
+        yield base
 
 
 def fetch(url: str) -> str:

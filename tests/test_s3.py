@@ -228,15 +228,18 @@ def test_talk_page_when_s3_is_down(
         assert client.get("/").status_code == 200  # pages without a player are unaffected
 
 
-def test_talk_page_when_s3_is_up(
-    settings: Settings,
-    tmp_path: Path,
-    moto_server: MotoServer,
-    bucket: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def uploaded(moto_server: MotoServer, bucket: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A bucket with the Snowflake talk's recording, which the app reaches through the env."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
     moto_server.upload(bucket, KEY)
+    return bucket
+
+
+def test_talk_page_when_s3_is_up(
+    settings: Settings, tmp_path: Path, moto_server: MotoServer, uploaded: str
+) -> None:
+    bucket = uploaded
     with app_client(_settings(settings, tmp_path, bucket)) as client:
         page = client.get(f"/talks/{SLUG}")
         assert page.status_code == 200
@@ -269,15 +272,14 @@ def test_a_public_media_url_gives_stable_kept_published_links(
     settings: Settings,
     tmp_path: Path,
     moto_server: MotoServer,
-    bucket: str,
+    uploaded: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import feedparser
 
     from vod import pages
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
-    moto_server.upload(bucket, KEY)
+    bucket = uploaded
     with contextlib.closing(moto_server.client()) as s3:  # what a CDN's origin access allows
         s3.put_object_acl(Bucket=bucket, Key=KEY, ACL="public-read")
     public = f"{moto_server.endpoint}/{bucket}"  # the bucket's address stands in for a CDN

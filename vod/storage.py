@@ -114,7 +114,7 @@ class LocalStorage:
                 data = fh.read(limit + 1)
         except OSError as exc:
             raise StorageUnavailable(f"cannot read {key!r}: {exc}") from exc
-        return _text_within(key, data, limit)
+        return text_within(key, data, limit)
 
     def describe(self) -> str:
         return f"local folder {self.root}"
@@ -213,7 +213,7 @@ class S3Storage:
             raise StorageUnavailable(f"S3 answered {code or 'an error'} for {key!r}") from exc
         except (BotoCoreError, OSError) as exc:  # timeouts, refused connections, credentials
             raise StorageUnavailable(f"S3 unreachable: {exc}") from exc
-        return _text_within(key, data, limit)
+        return text_within(key, data, limit)
 
     def describe(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
@@ -221,7 +221,8 @@ class S3Storage:
         return f"{where} at {endpoint}" if endpoint else where
 
 
-def _text_within(key: str, data: bytes, limit: int) -> str:
+def text_within(key: str, data: bytes, limit: int) -> str:
+    """Decode `data` read from `key` (limit + 1 bytes at most); ValueError: too large, not UTF-8."""
     if len(data) > limit:
         raise ValueError(f"{key!r} is larger than {limit:,} bytes")
     try:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vod import __version__
+from vod.storage import text_within
 
 TIMEOUT = 5.0  # seconds to connect, and between bytes read
 
@@ -53,9 +54,4 @@ def fetch_text(url: str, limit: int, timeout: float = TIMEOUT) -> str | None:
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         raise HostDown(f"{urlsplit(url).netloc} did not answer: {reason}") from None
-    if len(data) > limit:
-        raise ValueError(f"{url!r} is larger than {limit:,} bytes")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValueError(f"{url!r} is not UTF-8 text") from None
+    return text_within(url, data, limit)
