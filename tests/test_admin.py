@@ -98,3 +98,24 @@ def test_invalid_catalog_keeps_the_live_index(make_settings, catalog_dir: Path) 
         assert job["problems"][0]["line"] == 2
         assert current_version(settings.index_dir) == before
         assert client.get("/search?q=ada").status_code == 200
+
+
+def test_the_build_runs_in_its_own_process(
+    make_settings, catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build in the worker's threads would hold the GIL its requests need."""
+    import vod.index
+
+    settings = make_settings(catalog=catalog_dir, admin_token=TOKEN)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(create_app(settings)) as client:
+
+        def not_here(*args: object, **kwargs: object) -> None:
+            raise AssertionError("built inside the server process")
+
+        monkeypatch.setattr(vod.index, "build_index", not_here)
+        monkeypatch.setattr(vod.index.build, "build_index", not_here)
+        assert client.post("/admin/reindex", headers=auth).status_code == 202
+        job = _wait(client, auth)
+    assert job["status"] == "done", job
+    assert job["version"] == current_version(settings.index_dir).path.name

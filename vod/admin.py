@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+import vod
+from vod.config import Settings
 from vod.errors import CatalogError
 from vod.state import AppState, vod_state
 
 log = logging.getLogger(__name__)
 
 _build_lock = threading.Lock()  # one rebuild at a time per process
+BUILD_TIMEOUT = 3600  # seconds; pyvideo's 21,700 talks take about a minute
 
 
 def _authorized(request: Request) -> Response | None:
@@ -48,13 +55,29 @@ def _now() -> str:
 
 def _rebuild(state: AppState) -> None:
     from vod.catalog import catalog_cache_dir, load_catalog_cached
-    from vod.index import build_index
+    from vod.index import current_version
 
     job = state.jobs["reindex"]
     try:
         settings = state.settings
-        catalog = load_catalog_cached(settings.catalog, catalog_cache_dir(settings.index_dir))
-        info = build_index(catalog, state.settings.index_dir, storage=state.recordings.storage)
+        # Checked here, so that problems come back with their file, line and field...
+        load_catalog_cached(settings.catalog, catalog_cache_dir(settings.index_dir))
+        # ...and built by `vod index` in a process of its own, at its lower CPU priority: a
+        # build in this worker's threads would hold the GIL its requests need for a minute.
+        done = subprocess.run(
+            [sys.executable, "-m", "vod", "index", "--full"],
+            env=_build_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT,
+            check=False,
+        )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise RuntimeError(f"vod index exited with {done.returncode}: {last}")
+        info = current_version(settings.index_dir)
+        if info is None:
+            raise RuntimeError("vod index left no live version")
     except CatalogError as exc:
         job.update(
             status="failed",
@@ -67,13 +90,22 @@ def _rebuild(state: AppState) -> None:
         job.update(
             status="failed",
             finished=_now(),
-            error=f"the build failed; the live index keeps serving: {exc!r}",
+            error=f"the build failed; the live index keeps serving: {exc}",
         )
         log.exception("admin reindex failed")
     else:
         job.update(status="done", finished=_now(), version=info.path.name, documents=info.documents)
     finally:
         _build_lock.release()
+
+
+def _build_env(settings: Settings) -> dict[str, str]:
+    """The environment of the `vod index` process: this app's settings and this copy of vod."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOD_")}
+    env.update(settings.to_env())
+    code = str(Path(vod.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (code, env.get("PYTHONPATH")) if p)
+    return env
 
 
 def reindex(request: Request) -> Response:

@@ -169,6 +169,11 @@ class Settings:
             values["s3_prefix"] = str(values["s3_prefix"]).strip("/")
         return cls(**values)
 
+    def to_env(self) -> dict[str, str]:
+        """The VOD_* variables that give these settings to another process (None: not set)."""
+        values = {s.env: getattr(self, s.attr) for s in SETTINGS}
+        return {name: str(value) for name, value in values.items() if value is not None}
+
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed."""
         current = {f.name: getattr(self, f.name) for f in fields(self)}
