@@ -131,9 +131,8 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
             templates=make_templates(settings),
         )
         warm(state)
-        heap.settle(
-            "start-up", replaced=False
-        )  # the catalog and its lookups stay: keep them out of GC passes
+        # The catalog and its lookups live as long as the process: out of the collector's way.
+        heap.settle("start-up", replaced=False)
         yield {"vod": state}
 
     return Starlette(
@@ -183,13 +182,13 @@ _CSP = (
 )
 
 
-def security_headers(path: str, frames: str | None = None) -> dict[str, str]:
+def security_headers(path: str, frames: str | None = None) -> tuple[tuple[str, str], ...]:
     """Return the security headers of a response to `path`; only /embed/ may be framed.
 
     `frames` lists the origins whose players pages may frame (external recordings' providers);
     by default the fixed ones (YouTube, Vimeo, the Internet Archive).
     """
-    return dict(_security_headers(path.startswith("/embed/"), frames or frame_sources(None)))
+    return _security_headers(path.startswith("/embed/"), frames or frame_sources(None))
 
 
 @functools.lru_cache(maxsize=64)
@@ -208,7 +207,7 @@ def _security_headers(framable: bool, frames: str) -> tuple[tuple[str, str], ...
 
 def _server_error(request: Request, exc: Exception) -> Response:
     response = views.server_error(request, exc)
-    for name, value in security_headers(str(request.scope.get("path", ""))).items():
+    for name, value in security_headers(str(request.scope.get("path", ""))):
         response.headers.setdefault(name, value)
     return response
 
@@ -238,7 +237,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
+                for name, value in extra:
                     headers.setdefault(name, value)
             await send(message)
 

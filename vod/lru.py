@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -18,6 +18,7 @@ class LruCache(Generic[V]):
         self.size = size
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
+        self._making: dict[Hashable, threading.Event] = {}  # values being made, by key
         self.hits = 0
 
     def get(self, key: Hashable) -> V | None:
@@ -34,6 +35,41 @@ class LruCache(Generic[V]):
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+    def get_or_make(
+        self,
+        key: Hashable,
+        make: Callable[[], V],
+        keep: Callable[[V], bool] = lambda value: True,
+        wait: float = 5.0,
+    ) -> tuple[V, bool]:
+        """Return the value of `key` and whether it was kept, making it when it was not.
+
+        Callers asking for a key that another thread is making wait for it (up to `wait`
+        seconds) instead of making it too; if that fails, they make it themselves at once.
+        A value is kept only when `keep(value)`.
+        """
+        if (value := self.get(key)) is not None:
+            return value, True
+        with self._lock:
+            making = self._making.get(key)
+            leading = making is None
+            if making is None:
+                making = self._making[key] = threading.Event()
+        if not leading:
+            making.wait(wait)
+            if (value := self.get(key)) is not None:
+                return value, True
+        try:
+            value = make()
+            if keep(value):
+                self.put(key, value)
+            return value, False
+        finally:
+            if leading:
+                with self._lock:
+                    del self._making[key]
+                making.set()
 
     def __len__(self) -> int:
         return len(self._items)

@@ -103,11 +103,8 @@ class _Open:
     closed: bool = False
     _suggester: Suggester | None = None
     _suggester_lock: threading.Lock = field(default_factory=threading.Lock)
-    # Answers of this version, by query, filters, sort and page: an index version never
-    # changes, so an answer stays right until the version is replaced (and this with it).
+    # Answers of this version, by query, filters, sort and page (see SearchIndex.search).
     results: LruCache[SearchResults] = field(default_factory=lambda: LruCache(RESULTS_KEPT))
-    flights: dict[Any, threading.Event] = field(default_factory=dict)  # searches under way
-    flights_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def close(self) -> None:
         """Release the version's files once no search or lookup is using them."""
@@ -274,30 +271,15 @@ class SearchIndex:
             raise QueryError(f"Results can be sorted by {', '.join(SORTS)}; not by {sort!r}.")
         page = max(1, min(page, MAX_PAGE))
         per_page = max(1, min(per_page, 100))
-        key = (raw, page, per_page, filters, sort)
-        if (kept := opened.results.get(key)) is not None:
-            return replace(kept, took_ms=(time.perf_counter() - started) * 1000)
-        # The same query arriving many times at once (a link shared, a load test) is searched
-        # once; the others wait for its answer instead of queueing for the index lock.
-        with opened.flights_lock:
-            flight = opened.flights.get(key)
-            leading = flight is None
-            if flight is None:
-                flight = opened.flights[key] = threading.Event()
-        if not leading:
-            flight.wait(FLIGHT_WAIT)
-            if (kept := opened.results.get(key)) is not None:
-                return replace(kept, took_ms=(time.perf_counter() - started) * 1000)
-        try:
-            results = self._search(raw, page, per_page, filters, sort, started)
-            if not results.partial:  # a search cut short by its budget may do better later
-                opened.results.put(key, results)
-            return results
-        finally:
-            if leading:
-                with opened.flights_lock:
-                    del opened.flights[key]
-                flight.set()
+        # An index version never changes, so its answers stay right while it is open. The
+        # same query arriving many times at once (a link shared, a load test) is searched once.
+        results, kept = opened.results.get_or_make(
+            (raw, page, per_page, filters, sort),
+            lambda: self._search(raw, page, per_page, filters, sort, started),
+            keep=lambda r: not r.partial,  # a search cut short by its budget may do better
+            wait=FLIGHT_WAIT,
+        )
+        return replace(results, took_ms=(time.perf_counter() - started) * 1000) if kept else results
 
     def _search(
         self, raw: str, page: int, per_page: int, filters: Filters, sort: str, started: float
