@@ -22,13 +22,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from vod import pages
-from vod.app import _routes as vod_routes
-from vod.app import make_templates
 from vod.catalog import load_catalog
 from vod.config import Settings
 from vod.index import SearchIndex
-from vod.links.views import links_for
 from vod.storage import LocalStorage, Recordings
+from vod.web.app import _routes as vod_routes
+from vod.web.app import make_templates
+from vod.web.links import links_for
 
 settings = Settings.from_env()
 templates = make_templates(settings)

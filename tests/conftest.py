@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.catalog import Catalog, load_catalog
 from vod.config import BUNDLED_CATALOG, Settings
 from vod.index import build_index
+from vod.web.app import create_app
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_CATALOG = DATA / "catalog"  # tiny test-only events, never real people

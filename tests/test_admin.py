@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import SAMPLE_CATALOG
-from vod.app import create_app
 from vod.index import current_version
+from vod.web.app import create_app
 
 TOKEN = "s3cret-token"
 

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.catalog import Catalog
 from vod.config import Settings
 from vod.pages import LIST_PAGE_SIZE
+from vod.web.app import create_app
 
 SNOWFLAKE = "training-arctic-at-snowflake"
 EVENT = "systems-scale-2024"
@@ -412,7 +412,7 @@ def test_healthz_reports_a_missing_index(
     make_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A server whose index was never built (startup skipped the build).
-    monkeypatch.setattr("vod.app.prepare_index", lambda settings, catalog: None)
+    monkeypatch.setattr("vod.web.app.prepare_index", lambda settings, catalog: None)
     with TestClient(create_app(make_settings())) as c:
         body = get_json(c, "/healthz")
         assert body["status"] == "degraded"

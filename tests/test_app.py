@@ -13,14 +13,14 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from vod import pages
-from vod.app import create_app, make_templates
 from vod.catalog import Catalog, load_catalog
 from vod.config import BUNDLED_CATALOG, Settings
 from vod.errors import CatalogError
 from vod.index import SearchIndex, build_index, current_version, index_state
-from vod.page_cache import RenderedPages
-from vod.state import AppState
 from vod.storage import LocalStorage, Recordings
+from vod.web.app import create_app, make_templates
+from vod.web.page_cache import RenderedPages
+from vod.web.state import AppState
 
 SNOWFLAKE = "training-arctic-at-snowflake"
 EVENT = "systems-scale-2024"
@@ -264,7 +264,7 @@ def rendered(
     monkeypatch: pytest.MonkeyPatch, client: TestClient
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Record every top-level template render: its name and its context."""
-    # Talk pages are kept once rendered (vod/page_cache.py); start cold so each one renders.
+    # Talk pages are kept once rendered (vod/web/page_cache.py); start cold so each one renders.
     monkeypatch.setattr(client.app_state["vod"], "rendered", RenderedPages())
     calls: list[tuple[str, dict[str, Any]]] = []
     original = jinja2.Template.render

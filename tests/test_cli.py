@@ -109,7 +109,7 @@ def test_serve_passes_options_to_uvicorn(runner, tmp_path, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     ((args, kwargs),) = calls
-    assert args == ("vod.app:create_app_from_env",)
+    assert args == ("vod.web.app:create_app_from_env",)
     assert kwargs["factory"] is True
     assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 8123, 1)
     # Workers read settings from the environment, so the CLI's choices are exported.
@@ -120,12 +120,12 @@ def test_serve_passes_options_to_uvicorn(runner, tmp_path, monkeypatch):
 def test_serve_with_workers_gives_each_its_own_socket(runner, tmp_path, monkeypatch):
     configs = []
     monkeypatch.setattr("uvicorn.run", lambda *a, **kw: pytest.fail("one shared socket"))
-    monkeypatch.setattr("vod.workers.run", configs.append)
+    monkeypatch.setattr("vod.web.workers.run", configs.append)
     args = ["serve", "--workers", "2", "--port", "8123", "--index-dir", str(tmp_path / "i")]
     result = runner.invoke(cli.main, args)
     assert result.exit_code == 0, result.output
     (config,) = configs
-    assert (config.app, config.factory) == ("vod.app:create_app_from_env", True)
+    assert (config.app, config.factory) == ("vod.web.app:create_app_from_env", True)
     assert (config.host, config.port, config.workers) == ("127.0.0.1", 8123, 2)
 
 

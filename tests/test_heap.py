@@ -10,8 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from vod import heap
-from vod.app import create_app
 from vod.config import Settings
+from vod.web.app import create_app
 
 
 class Node:

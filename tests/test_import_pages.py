@@ -11,11 +11,11 @@ from starlette.testclient import TestClient
 from tests.conftest import DATA
 from tests.test_pages_html import get_page, talk_slugs
 from vod import pages
-from vod.app import create_app
 from vod.catalog import Catalog, load_catalog
 from vod.config import Settings
 from vod.importers.pyvideo import import_pyvideo
 from vod.providers import external_player, frame_sources
+from vod.web.app import create_app
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.catalog import load_catalog
 from vod.config import Settings
 from vod.links import cards
+from vod.web.app import create_app
 
 SAMPLE = Path(__file__).parent / "data" / "catalog"
 DUCKS = "observability-for-rubber-ducks"

@@ -13,9 +13,9 @@ from s3server import PLACEHOLDER, isolate_env
 from starlette.testclient import TestClient
 from test_security import EVIL_YAML
 
-from vod.app import create_app
 from vod.config import Settings
 from vod.links.feeds import clean
+from vod.web.app import create_app
 
 SAMPLE = Path(__file__).parent / "data" / "catalog"
 BASE = "http://testserver"

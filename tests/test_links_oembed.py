@@ -13,8 +13,8 @@ from urllib.parse import quote
 import pytest
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.config import Settings
+from vod.web.app import create_app
 
 SAMPLE = Path(__file__).parent / "data" / "catalog"
 BASE = "http://testserver"

@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 from test_pages_html import Node, get_page, parse
 from test_security import EVIL_YAML
 
-from vod.app import create_app
 from vod.config import Settings
+from vod.web.app import create_app
 
 SAMPLE = Path(__file__).parent / "data" / "catalog"
 BASE = "http://testserver"

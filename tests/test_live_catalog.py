@@ -10,11 +10,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import SAMPLE_CATALOG
-from vod import state as state_module
-from vod.app import create_app
 from vod.catalog import load_catalog
 from vod.index import build_index
 from vod.index import searcher as searcher_module
+from vod.web import state as state_module
+from vod.web.app import create_app
 
 NEW_TALK = """
   - slug: freshly-added-talk

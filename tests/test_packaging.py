@@ -43,6 +43,7 @@ def installed(tmp_path_factory) -> Path:
         "vod/static/placeholder.mp4",
         "vod/static/vod.css",
         "vod/bundled/catalog/systems-scale-2024.yaml",
+        "vod/web/app.py",
     ):
         assert needed in names
     site = out / "site"

@@ -8,8 +8,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from vod import pages
-from vod.app import create_app
 from vod.storage import Recordings
+from vod.web.app import create_app
 
 SNOWFLAKE = "/talks/training-arctic-at-snowflake"
 

@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.catalog import Catalog
 from vod.config import Settings
+from vod.web.app import create_app
 
 SNOWFLAKE = "training-arctic-at-snowflake"
 EVENT = "systems-scale-2024"

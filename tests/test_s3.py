@@ -20,10 +20,10 @@ import pytest
 from s3server import PLACEHOLDER, MotoServer, closed_endpoint, isolate_env, moto_server
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.config import Settings
 from vod.errors import ConfigError, StorageUnavailable
 from vod.storage import LocalStorage, Recordings, S3Storage, storage_from_settings
+from vod.web.app import create_app
 
 pytestmark = pytest.mark.s3
 

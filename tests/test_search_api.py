@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from tests.conftest import DATA, SAMPLE_CATALOG
 from tests.test_api import HIT_KEYS, SEARCH_KEYS, get_json
-from vod.app import create_app
 from vod.config import Settings
+from vod.web.app import create_app
 
 DEPLOY = "continuous-deployment-for-imaginary-services"
 FACET_KEYS = {"name", "label", "values"}

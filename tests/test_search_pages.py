@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 
 from tests.conftest import DATA, SAMPLE_CATALOG
 from tests.test_pages_html import Node, get_page, talk_slugs
-from vod.app import create_app
 from vod.config import Settings
+from vod.web.app import create_app
 
 DEPLOY = "continuous-deployment-for-imaginary-services"
 DUCKS = "observability-for-rubber-ducks"

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.config import Settings
+from vod.web.app import create_app
 
 SNOWFLAKE = "training-arctic-at-snowflake"
 EVENT = "systems-scale-2024"

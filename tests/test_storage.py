@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.catalog import Caption, Catalog, Recording, Talk
 from vod.config import Settings
 from vod.errors import ConfigError, StorageUnavailable
@@ -24,6 +23,7 @@ from vod.storage import (
     safe_key,
     storage_from_settings,
 )
+from vod.web.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 PLACEHOLDER = REPO / "vod" / "static" / "placeholder.mp4"

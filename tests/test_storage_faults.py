@@ -12,8 +12,8 @@ import pytest
 from s3server import isolate_env
 from starlette.testclient import TestClient
 
-from vod.app import create_app
 from vod.config import Settings
+from vod.web.app import create_app
 
 SLOW_PAGE_LIMIT = 3.0  # the bound for a talk page while S3 hangs
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from s3server import child_env, free_port, running
 
-from vod import workers
+from vod.web import workers
 
 SAMPLE_CATALOG = Path(__file__).parent / "data" / "catalog"
 pytestmark = pytest.mark.skipif(not workers.available(), reason="needs SO_REUSEPORT")

@@ -151,8 +151,8 @@ def serve(
     ):
         if value is not None:
             os.environ[name] = str(value)
-    from vod import workers as vod_workers
-    from vod.http_protocol import NoDelayHTTPProtocol
+    from vod.web import workers as vod_workers
+    from vod.web.http_protocol import NoDelayHTTPProtocol
 
     click.echo(f"Serving {len(loaded.talks)} talks on http://{host}:{port}/", err=True)
     options: dict[str, Any] = dict(
@@ -165,13 +165,13 @@ def serve(
     )
     if workers > 1 and port != 0 and vod_workers.available():
         # One listening socket per worker, so the kernel spreads connections (vod/workers.py).
-        config = uvicorn.Config("vod.app:create_app_from_env", factory=True, **options)
+        config = uvicorn.Config("vod.web.app:create_app_from_env", factory=True, **options)
         try:
             vod_workers.run(config)
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
         return
-    uvicorn.run("vod.app:create_app_from_env", factory=True, **options)
+    uvicorn.run("vod.web.app:create_app_from_env", factory=True, **options)
 
 
 def _follow_snapshots(settings: Settings) -> Settings:
@@ -204,7 +204,7 @@ def _follow_snapshots(settings: Settings) -> Settings:
 def _get(settings: Settings, path: str) -> None:
     from starlette.testclient import TestClient
 
-    from vod.app import create_app
+    from vod.web.app import create_app
 
     with TestClient(create_app(settings)) as client:
         response = client.get(path, follow_redirects=False)

@@ -7,8 +7,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from vod.routes import path_for
 from vod.timecode import format_clock
+from vod.web.routes import path_for
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -25,12 +25,12 @@ from vod import pages
 from vod.errors import IndexNotBuilt, NotFound, QueryError, TalkNotFound, YearNotFound
 from vod.index.facets import FACET_NAMES, MAX_FILTER_VALUES, Filters
 from vod.index.searcher import MAX_PAGE, SORTS
-from vod.links.views import links_for
-from vod.page_cache import KeptPage
-from vod.routes import path_for
-from vod.state import vod_state
 from vod.storage import LocalStorage
 from vod.timecode import parse_moment
+from vod.web.links import links_for
+from vod.web.page_cache import KeptPage
+from vod.web.routes import path_for
+from vod.web.state import vod_state
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vod.http_cache import body_etag, etag_matches
 from vod.lru import LruCache
+from vod.web.http_cache import body_etag, etag_matches
 
 MAX_PAGES = 4096  # about 4 kB each once compressed: under 20 MB per worker
 LEVEL = 6  # ~90 µs once per page; every gzip client then gets these bytes

@@ -1,6 +1,6 @@
 """Endpoints for links: oEmbed, title cards, chapters, feeds and the sitemap.
 
-Thin, like vod.views: read the request, ask the modules beside this one, answer. They are
+Thin, like vod.web.views: read the request, ask the modules beside this one, answer. They are
 plain `def` functions (run in the thread pool): a card render or a store lookup may block.
 """
 
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import RedirectResponse, Response
 
-from vod.http_cache import etag_matches
 from vod.links import cards, chapters, feeds, oembed
 from vod.links.share import TalkLinks, talk_links
 from vod.links.urls import SiteUrls
-from vod.routes import path_for
-from vod.state import vod_state
+from vod.web.http_cache import etag_matches
+from vod.web.routes import path_for
+from vod.web.state import vod_state
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -38,7 +38,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 
 def links_for(request: Request, page: TalkPage) -> TalkLinks:
-    """Build what a talk page offers to share, cite and embed (called by vod.views.talk)."""
+    """Build what a talk page offers to share, cite and embed (called by vod.web.views.talk)."""
     state = vod_state(request)
     return talk_links(page, state.recordings, SiteUrls.from_request(request))
 

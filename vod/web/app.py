@@ -21,18 +21,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vod import __version__, admin, heap, views
+from vod import __version__, heap
 from vod.catalog import Catalog, catalog_cache_dir, load_catalog_cached
 from vod.config import Settings
 from vod.errors import IndexNotBuilt, NotFound
-from vod.http_cache import ConditionalGet
 from vod.index import SearchIndex, build_index, index_state
-from vod.links import views as links
 from vod.providers import frame_sources
-from vod.routes import path_for
-from vod.state import AppState, LiveCatalog
 from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
+from vod.web import admin, links, views
+from vod.web.http_cache import ConditionalGet
+from vod.web.routes import path_for
+from vod.web.state import AppState, LiveCatalog
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 import vod
 from vod.config import Settings
 from vod.errors import CatalogError
-from vod.state import AppState, vod_state
+from vod.web.state import AppState, vod_state
 
 log = logging.getLogger(__name__)
 
