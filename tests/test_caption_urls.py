@@ -15,7 +15,7 @@ from s3server import free_port, http_server
 from tests.conftest import DATA, SAMPLE_CATALOG
 from vod.catalog import load_catalog
 from vod.index import SearchIndex, build_index
-from vod.index import fetch as fetch_module
+from vod import outbound as fetch_module
 
 VTT = DATA / "store" / "testconf-2023" / "continuous-deployment.en.vtt"
 DEPLOY = "continuous-deployment-for-imaginary-services"
@@ -50,7 +50,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def caption_site() -> Iterator[str]:
+def caption_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    # The test server is on 127.0.0.1: an intranet host this deployment allows (issue #10).
+    monkeypatch.setenv("VOD_FETCH_ALLOW", "127.0.0.1")
     _Handler.hits = []
     with http_server(_Handler) as base:
         yield base
@@ -102,6 +104,7 @@ def test_a_host_that_does_not_answer_is_asked_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fetch_module, "TIMEOUT", 1.0)
+    monkeypatch.setenv("VOD_FETCH_ALLOW", "127.0.0.1")
     down = f"http://127.0.0.1:{free_port()}"  # nothing listens: refused at once
     catalog = catalog_with_caption(tmp_path, f"{down}/en.vtt")
     with caplog.at_level(logging.WARNING, logger="vod.index.build"):
@@ -113,3 +116,31 @@ def test_a_host_that_does_not_answer_is_asked_once(
 def test_only_http_urls_are_fetched() -> None:
     with pytest.raises(ValueError, match="not an http"):
         fetch_module.fetch_text("file:///etc/passwd", 1000)
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "{site}/en.vtt",  # the test server itself, on 127.0.0.1, when nothing allows it
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://[::ffff:127.0.0.1]:{port}/en.vtt",
+        "http://localhost:{port}/en.vtt",
+    ],
+)
+def test_a_caption_url_on_an_internal_address_is_never_fetched(
+    tmp_path: Path,
+    caption_site: str,
+    src: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A third party's schedule cannot publish internal pages as a transcript (issue #10 #3)."""
+    monkeypatch.delenv("VOD_FETCH_ALLOW")
+    url = src.format(site=caption_site, port=caption_site.rsplit(":", 1)[1])
+    with caplog.at_level(logging.WARNING, logger="vod.index.build"):
+        index = build(tmp_path, catalog_with_caption(tmp_path, url))
+    assert _Handler.hits == []
+    assert index.search("flamingo").total == 0
+    assert index.search("deployment").total >= 1  # the build succeeded, the talk is indexed
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(DEPLOY in w and "refused" in w for w in warnings), warnings

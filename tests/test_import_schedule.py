@@ -241,7 +241,10 @@ def test_persons_become_speakers_with_biography_and_avatar(tmp_path: Path) -> No
     assert workshop.speakers == ("ada-testperson", "bo-example")
 
 
-def test_import_from_a_url(tmp_path: Path, served: tuple[str, Path]) -> None:
+def test_import_from_a_url(
+    tmp_path: Path, served: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOD_FETCH_ALLOW", "127.0.0.1")  # the test server: an intranet host
     base, folder = served
     write(folder / "schedule.json", schedule())
     out = tmp_path / "out"
@@ -250,6 +253,23 @@ def test_import_from_a_url(tmp_path: Path, served: tuple[str, Path]) -> None:
     assert len(load_catalog(out).talks) == 3
     with pytest.raises(SourceError, match="cannot fetch"):
         import_schedule(f"{base}/missing.json", tmp_path / "other")
+
+
+def test_a_schedule_url_on_an_internal_address_is_refused(
+    tmp_path: Path, served: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`vod import schedule URL` goes through the one fetch helper (issue #10 item 3)."""
+    monkeypatch.delenv("VOD_FETCH_ALLOW", raising=False)
+    base, folder = served
+    write(folder / "schedule.json", schedule())
+    out = tmp_path / "out"
+    with pytest.raises(SourceError, match="loopback address; refused"):
+        import_schedule(f"{base}/schedule.json", out)
+    assert not out.exists()
+    result = CliRunner().invoke(
+        main, ["import", "schedule", f"{base}/schedule.json", "--out", str(out)]
+    )
+    assert result.exit_code == 1 and "refused" in result.output
 
 
 def test_reimport_is_idempotent_and_keeps_local_edits(tmp_path: Path) -> None:

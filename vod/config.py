@@ -48,6 +48,21 @@ def _http_url(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _host_list(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated host names, addresses or networks (10.0.0.0/8), each checked."""
+    from vod.outbound import Allowed
+
+    entries = tuple(e.strip() for e in raw.split(",") if e.strip())
+    for entry in entries:
+        try:
+            Allowed.parse([entry])
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {entry!r} is not a host name, an address or a network"
+            ) from None
+    return entries
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table: the variable, its default and its help text."""
@@ -131,6 +146,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Public URL of the site, used in feeds, oEmbed and cards (default: from the request).",
     ),
     Setting("admin_token", "VOD_ADMIN_TOKEN", None, "Token that admin actions require."),
+    Setting(
+        "fetch_allow",
+        "VOD_FETCH_ALLOW",
+        None,
+        "Internal hosts, addresses or networks (comma-separated) that outbound fetches "
+        "(caption URLs, schedule imports, link checks) may reach; by default none.",
+        _host_list,
+    ),
 )
 
 
@@ -150,6 +173,7 @@ class Settings:
     index_poll: float = 30.0
     base_url: str | None = None
     admin_token: str | None = field(default=None, repr=False)
+    fetch_allow: tuple[str, ...] = ()
     templates_dir: Path = field(default_factory=_templates_dir)
     static_dir: Path = STATIC_DIR
 
@@ -172,7 +196,11 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         """The VOD_* variables that give these settings to another process (None: not set)."""
         values = {s.env: getattr(self, s.attr) for s in SETTINGS}
-        return {name: str(value) for name, value in values.items() if value is not None}
+        return {
+            name: ",".join(value) if isinstance(value, tuple) else str(value)
+            for name, value in values.items()
+            if value is not None and value != ()
+        }
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed."""

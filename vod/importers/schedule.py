@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from vod.importers.merge import (
     clean_url,
     merge_into,
 )
+from vod.outbound import Allowed, FetchError, HostDown, fetch
 
 MAX_BYTES = 50_000_000  # a schedule.json of a very large congress is a few MB
 TIMEOUT = 30.0  # seconds to wait for a schedule URL
@@ -62,15 +61,21 @@ class SourceError(Exception):
     """The schedule cannot be read, or is not a schedule.json."""
 
 
-def read_json(source: str) -> tuple[Any, str]:
-    """Read a schedule from a file path or an http(s) URL; return it and its base URL."""
+def read_json(source: str, allow: Allowed | None = None) -> tuple[Any, str]:
+    """Read a schedule from a file path or an http(s) URL; return it and its base URL.
+
+    A URL is fetched through vod/outbound.py: never from an internal address that
+    VOD_FETCH_ALLOW (or `allow`) does not list, at any redirect.
+    """
     if source.startswith(("http://", "https://")):
         try:
-            with urllib.request.urlopen(source, timeout=TIMEOUT) as response:
-                data = response.read(MAX_BYTES + 1)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+            response = fetch(source, limit=MAX_BYTES, timeout=TIMEOUT, allow=allow)
+        except (FetchError, HostDown) as exc:
             raise SourceError(f"cannot fetch {source}: {exc}") from None
-        base = source
+        if response.status >= 300:
+            raise SourceError(f"cannot fetch {source}: HTTP {response.status}")
+        data = response.body
+        base = response.url  # relative links resolve against where the schedule really is
     else:
         path = Path(source)
         try:
@@ -352,9 +357,9 @@ class _Reader:
         return SourceEvent(slug=slug, fields=fields, talks=talks), ownership
 
 
-def import_schedule(source: str, out: Path) -> ImportReport:
+def import_schedule(source: str, out: Path, allow: Allowed | None = None) -> ImportReport:
     """Import a schedule.json (a file path or an http(s) URL) into the catalog folder `out`."""
     report = ImportReport()
-    data, base = read_json(source)
+    data, base = read_json(source, allow)
     event, ownership = _Reader(data, source, base, report).event()
     return merge_into(out, [event], ownership, report, f"schedule:{event.slug}")

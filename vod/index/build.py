@@ -31,13 +31,13 @@ from whoosh import index as whoosh_index
 from vod import __version__
 from vod.errors import StorageUnavailable
 from vod.index.facets import FACETS_FILE, facet_record, facets_file
-from vod.index.fetch import HostDown, fetch_text
 from vod.index.fingerprints import write_talk_state
 from vod.index.schema import FIELD_BOOSTS, TEXT_ANALYZER, make_schema, talk_document
 from vod.index.scoring import write_frequent_terms
 from vod.index.spelling import write_spelling
 from vod.index.transcript import MAX_CAPTION_BYTES, Cue, cue_records, parse_vtt
 from vod.index.writers import commit, fast_writer
+from vod.outbound import Allowed, HostDown, allowed_from_env, fetch_text
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
@@ -202,6 +202,7 @@ class _Store:
         self.storage = storage
         self.down = False
         self.hosts_down: set[str] = set()  # caption hosts that did not answer in this build
+        self._allowed: Allowed | None = None  # VOD_FETCH_ALLOW, read on the first fetch
 
     def _ask(self, what: str, call: Callable[[Storage], Any]) -> Any:
         if self.storage is None or self.down:
@@ -226,7 +227,7 @@ class _Store:
 
     def transcript(self, talk: Talk) -> list[Cue]:
         """Read the talk's captions (English first) as timed cues: from the store when a
-        track has a key, else fetched from its URL (vod/index/fetch.py)."""
+        track has a key, else fetched from its URL (vod/outbound.py)."""
         captions = talk.recording.captions
         english = [c for c in captions if c.lang.lower().startswith("en")]
         ordered = english + [c for c in captions if c not in english]
@@ -255,8 +256,12 @@ class _Store:
         host = urlsplit(url).netloc
         if host in self.hosts_down:
             return None
+        if self._allowed is None:
+            self._allowed = allowed_from_env()
         try:
-            text = fetch_text(url, MAX_CAPTION_BYTES)
+            # A refused internal address is a ValueError: skipped with a warning naming the
+            # talk, and the build goes on (issue #10 item 3).
+            text = fetch_text(url, MAX_CAPTION_BYTES, allow=self._allowed)
         except HostDown as exc:
             self.hosts_down.add(host)
             log.warning("skipping %s and every other caption from %s: %s", what, host, exc)
