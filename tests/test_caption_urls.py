@@ -13,9 +13,9 @@ import pytest
 from s3server import free_port, http_server
 
 from tests.conftest import DATA, SAMPLE_CATALOG
+from vod import outbound as fetch_module
 from vod.catalog import load_catalog
 from vod.index import SearchIndex, build_index
-from vod import outbound as fetch_module
 
 VTT = DATA / "store" / "testconf-2023" / "continuous-deployment.en.vtt"
 DEPLOY = "continuous-deployment-for-imaginary-services"

@@ -103,7 +103,7 @@ def test_public_addresses_pass(address: str) -> None:
 )
 def test_a_fetch_of_an_internal_host_is_refused_before_connecting(site: str, url: str) -> None:
     port = site.rsplit(":", 1)[1]
-    with pytest.raises(RefusedAddress, match="refused|never fetched"):
+    with pytest.raises(RefusedAddress, match="refused"):
         fetch(url.format(port=port), limit=1000, allow=Allowed())
     assert _Handler.hits == []
 
