@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLE_CATALOG
 from starlette.testclient import TestClient
 
-from tests.conftest import SAMPLE_CATALOG
+from vod.config import Settings
 from vod.index import current_version
 from vod.web.app import create_app
 
@@ -34,7 +36,9 @@ def _wait(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     raise AssertionError("reindex did not finish")
 
 
-def test_disabled_without_a_token(make_settings, catalog_dir: Path) -> None:
+def test_disabled_without_a_token(
+    make_settings: Callable[..., Settings], catalog_dir: Path
+) -> None:
     with TestClient(create_app(make_settings(catalog=catalog_dir))) as client:
         response = client.post("/admin/reindex", headers={"Authorization": "Bearer x"})
     assert response.status_code == 403
@@ -53,7 +57,9 @@ def test_disabled_without_a_token(make_settings, catalog_dir: Path) -> None:
         f"Bearer {TOKEN[:-1]}",
     ],
 )
-def test_wrong_token_is_refused(make_settings, catalog_dir: Path, header: str | None) -> None:
+def test_wrong_token_is_refused(
+    make_settings: Callable[..., Settings], catalog_dir: Path, header: str | None
+) -> None:
     settings = make_settings(catalog=catalog_dir, admin_token=TOKEN)
     headers = {} if header is None else {"Authorization": header}
     with TestClient(create_app(settings)) as client:
@@ -66,7 +72,9 @@ def test_wrong_token_is_refused(make_settings, catalog_dir: Path, header: str | 
     assert current_version(settings.index_dir) == before
 
 
-def test_reindex_builds_a_new_version(make_settings, catalog_dir: Path) -> None:
+def test_reindex_builds_a_new_version(
+    make_settings: Callable[..., Settings], catalog_dir: Path
+) -> None:
     settings = make_settings(catalog=catalog_dir, admin_token=TOKEN)
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with TestClient(create_app(settings)) as client:
@@ -84,7 +92,9 @@ def test_reindex_builds_a_new_version(make_settings, catalog_dir: Path) -> None:
     assert job["documents"] == after.documents == 8
 
 
-def test_invalid_catalog_keeps_the_live_index(make_settings, catalog_dir: Path) -> None:
+def test_invalid_catalog_keeps_the_live_index(
+    make_settings: Callable[..., Settings], catalog_dir: Path
+) -> None:
     settings = make_settings(catalog=catalog_dir, admin_token=TOKEN)
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with TestClient(create_app(settings)) as client:
@@ -101,7 +111,7 @@ def test_invalid_catalog_keeps_the_live_index(make_settings, catalog_dir: Path) 
 
 
 def test_the_build_runs_in_its_own_process(
-    make_settings, catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
+    make_settings: Callable[..., Settings], catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A build in the worker's threads would hold the GIL its requests need."""
     import vod.index
@@ -118,4 +128,5 @@ def test_the_build_runs_in_its_own_process(
         assert client.post("/admin/reindex", headers=auth).status_code == 202
         job = _wait(client, auth)
     assert job["status"] == "done", job
-    assert job["version"] == current_version(settings.index_dir).path.name
+    live = current_version(settings.index_dir)
+    assert live is not None and job["version"] == live.path.name

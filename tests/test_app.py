@@ -227,6 +227,7 @@ def test_every_named_route_builds_its_url(settings: Settings) -> None:
         params = {p: ROUTE_PARAMS[p] for p in route.param_convertors}
         if isinstance(route, Mount):
             params = {"path": ROUTE_PARAMS["path"]}
+        assert route.name is not None
         url = app.url_path_for(route.name, **params)
         assert url.startswith("/")
 

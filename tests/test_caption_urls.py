@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from conftest import DATA, SAMPLE_CATALOG
 from s3server import free_port, http_server
 
-from tests.conftest import DATA, SAMPLE_CATALOG
 from vod import outbound as fetch_module
 from vod.catalog import load_catalog
 from vod.index import SearchIndex, build_index

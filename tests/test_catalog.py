@@ -8,8 +8,8 @@ from textwrap import dedent
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import SAMPLE_CATALOG
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import (
     Caption,
     Catalog,
@@ -114,8 +114,8 @@ def test_agenda_groups_consecutive_sessions(sample: Catalog) -> None:
         ("Day two", ["distributed-storage-without-tears", "streaming-from-elsewhere"]),
         (None, ["testconf-2024-open-discussion"]),
     ]
-    groups = [(g.name, len(g.talks)) for g in sample.agenda("testconf-2023")]
-    assert groups == [("Morning", 2), (None, 1)]
+    sizes = [(g.name, len(g.talks)) for g in sample.agenda("testconf-2023")]
+    assert sizes == [("Morning", 2), (None, 1)]
 
 
 def test_talk_times_are_local_to_the_event(sample: Catalog) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import SAMPLE_CATALOG
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import cache, load_catalog, validate_catalog
 from vod.catalog.cache import load_catalog_cached, validate_catalog_cached
 from vod.config import BUNDLED_CATALOG
@@ -42,9 +43,12 @@ def test_only_changed_files_are_read_again(
     load_catalog_cached(catalog_dir, tmp_path / "cache")
     read: list[str] = []
     real = cache._check_part
-    monkeypatch.setattr(
-        cache, "_check_part", lambda f, label: read.append(f.name) or real(f, label)
-    )
+
+    def check_part(f: Path, label: str) -> Any:
+        read.append(f.name)
+        return real(f, label)
+
+    monkeypatch.setattr(cache, "_check_part", check_part)
     path = catalog_dir / "testconf-2023.yaml"
     path.write_text(path.read_text().replace("TestConf 2023", "TestConf 2023 (renamed)"))
     loaded = load_catalog_cached(catalog_dir, tmp_path / "cache")

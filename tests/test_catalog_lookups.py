@@ -7,8 +7,8 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from conftest import SAMPLE_CATALOG
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import Catalog, load_catalog, validate_catalog
 
 SERIES = dedent("""\

@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import uvicorn
 from click.testing import CliRunner
 
 from vod import cli
@@ -15,7 +16,7 @@ from vod.index import current_version
 
 
 @pytest.fixture
-def runner(monkeypatch, tmp_path):
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     # Each test starts from a clean environment: no VOD_* from the developer's shell.
     for name in list(__import__("os").environ):
         if name.startswith("VOD_"):
@@ -24,13 +25,15 @@ def runner(monkeypatch, tmp_path):
     return CliRunner()
 
 
-def test_index_runs_below_the_servers_priority(runner, tmp_path, renice_calls):
+def test_index_runs_below_the_servers_priority(
+    runner: CliRunner, tmp_path: Path, renice_calls: list[int]
+) -> None:
     result = runner.invoke(cli.main, ["index", "--index-dir", str(tmp_path / "i")])
     assert result.exit_code == 0, result.output
     assert renice_calls == [cli.BUILD_NICENESS] and cli.BUILD_NICENESS > 0
 
 
-def test_index_builds_for_real(runner, tmp_path):
+def test_index_builds_for_real(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli.main, ["index", "--index-dir", str(tmp_path / "ix")])
     assert result.exit_code == 0, result.output
     assert "11 talks, now live" in result.output
@@ -38,14 +41,14 @@ def test_index_builds_for_real(runner, tmp_path):
     assert info is not None and info.documents == 11
 
 
-def test_search_finds_recording_presenter(runner, tmp_path):
+def test_search_finds_recording_presenter(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli.main, ["search", "Hyungtae Kim", "--index-dir", str(tmp_path / "i")])
     assert result.exit_code == 0, result.output
     assert "Training Arctic at Snowflake" in result.output
     assert "/talks/training-arctic-at-snowflake" in result.output
 
 
-def test_search_json(runner, tmp_path):
+def test_search_json(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(
         cli.main, ["search", "sticky routing", "--json", "--index-dir", str(tmp_path / "i")]
     )
@@ -57,14 +60,14 @@ def test_search_json(runner, tmp_path):
 
 
 @pytest.mark.parametrize("query", ["(", '"', "*", "x" * 3000])
-def test_search_bad_query_is_a_clean_error(runner, tmp_path, query):
+def test_search_bad_query_is_a_clean_error(runner: CliRunner, tmp_path: Path, query: str) -> None:
     result = runner.invoke(cli.main, ["search", query, "--index-dir", str(tmp_path / "i")])
     assert result.exit_code == 1
     assert "Error:" in result.output
     assert "Traceback" not in result.output
 
 
-def test_broken_catalog_is_a_clean_error(runner, tmp_path):
+def test_broken_catalog_is_a_clean_error(runner: CliRunner, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("event:\n  slug: Not A Slug\n")
     result = runner.invoke(cli.main, ["index", "--catalog", str(bad)])
@@ -73,14 +76,14 @@ def test_broken_catalog_is_a_clean_error(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_bad_setting_names_the_variable(runner, monkeypatch):
+def test_bad_setting_names_the_variable(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOD_PRESIGN_EXPIRY", "soon")
     result = runner.invoke(cli.main, ["index"])
     assert result.exit_code == 1
     assert "VOD_PRESIGN_EXPIRY" in result.output
 
 
-def test_serve_get_renders_one_page(runner, tmp_path):
+def test_serve_get_renders_one_page(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(
         cli.main, ["serve", "--index-dir", str(tmp_path / "i"), "--get", "/healthz"]
     )
@@ -89,7 +92,9 @@ def test_serve_get_renders_one_page(runner, tmp_path):
     assert body["catalog"]["talks"] == 11
 
 
-def test_serve_passes_options_to_uvicorn(runner, tmp_path, monkeypatch):
+def test_serve_passes_options_to_uvicorn(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
     monkeypatch.setattr("uvicorn.run", lambda *a, **kw: calls.append((a, kw)))
     media = tmp_path / "m"
@@ -117,8 +122,10 @@ def test_serve_passes_options_to_uvicorn(runner, tmp_path, monkeypatch):
     assert current_version(tmp_path / "i") is not None  # built before serving
 
 
-def test_serve_with_workers_gives_each_its_own_socket(runner, tmp_path, monkeypatch):
-    configs = []
+def test_serve_with_workers_gives_each_its_own_socket(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configs: list[uvicorn.Config] = []
     monkeypatch.setattr("uvicorn.run", lambda *a, **kw: pytest.fail("one shared socket"))
     monkeypatch.setattr("vod.web.workers.run", configs.append)
     args = ["serve", "--workers", "2", "--port", "8123", "--index-dir", str(tmp_path / "i")]
@@ -129,7 +136,7 @@ def test_serve_with_workers_gives_each_its_own_socket(runner, tmp_path, monkeypa
     assert (config.host, config.port, config.workers) == ("127.0.0.1", 8123, 2)
 
 
-def test_serve_says_when_the_port_is_taken(runner, tmp_path):
+def test_serve_says_when_the_port_is_taken(runner: CliRunner, tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -140,7 +147,9 @@ def test_serve_says_when_the_port_is_taken(runner, tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
 
 
-def test_serve_builds_only_when_needed(runner, tmp_path, monkeypatch):
+def test_serve_builds_only_when_needed(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("uvicorn.run", lambda *a, **kw: None)
     args = ["serve", "--index-dir", str(tmp_path / "i")]
     first = runner.invoke(cli.main, args)
@@ -150,12 +159,12 @@ def test_serve_builds_only_when_needed(runner, tmp_path, monkeypatch):
     assert "building" not in second.output
 
 
-def test_default_catalog_is_bundled():
+def test_default_catalog_is_bundled() -> None:
     assert BUNDLED_CATALOG.is_dir()
     assert (BUNDLED_CATALOG / "systems-scale-2024.yaml").is_file()
 
 
-def test_version(runner):
+def test_version(runner: CliRunner) -> None:
     result = runner.invoke(cli.main, ["--version"])
     assert result.exit_code == 0
     assert "vod, version" in result.output

@@ -10,8 +10,10 @@ import re
 from urllib.parse import quote
 
 import pytest
+from httpx2 import Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
@@ -53,7 +55,9 @@ nasty_text = st.one_of(
 
 
 def _routes(client: TestClient) -> list[Route]:
-    return [r for r in client.app.routes if isinstance(r, Route) and not isinstance(r, Mount)]
+    app = client.app
+    assert isinstance(app, Starlette)
+    return [r for r in app.routes if isinstance(r, Route) and not isinstance(r, Mount)]
 
 
 def _enc(value: str) -> str:
@@ -65,7 +69,7 @@ def _fill(path: str, value: str) -> str:
     return PARAM_RE.sub(lambda m: encoded or "x", path)
 
 
-def _check(response, *, path: str) -> None:
+def _check(response: Response, *, path: str) -> None:
     # The one 5xx a client may cause: oEmbed answers 501 to a format it does not offer (the
     # spec, oembed.com section 2.3.5); anything else is a server error.
     oembed_format = path == "/oembed" and response.status_code == 501
@@ -77,7 +81,9 @@ def _check(response, *, path: str) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=nasty_text, param_value=nasty_text, data=st.data())
-def test_every_route_survives_any_input(client: TestClient, value, param_value, data) -> None:
+def test_every_route_survives_any_input(
+    client: TestClient, value: str, param_value: str, data: st.DataObject
+) -> None:
     route = data.draw(st.sampled_from(_routes(client)))
     path = _fill(route.path, value)
     names = data.draw(

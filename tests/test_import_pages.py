@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import DATA
 from starlette.testclient import TestClient
+from test_pages_html import get_page, talk_slugs
 
-from tests.conftest import DATA
-from tests.test_pages_html import get_page, talk_slugs
 from vod import pages
 from vod.catalog import Catalog, load_catalog
 from vod.config import Settings

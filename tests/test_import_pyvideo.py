@@ -8,12 +8,13 @@ from __future__ import annotations
 import shutil
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import DATA
 
-from tests.conftest import DATA
 from vod.catalog import Catalog, load_catalog
 from vod.cli import main
 from vod.importers.pyvideo import import_pyvideo, schema_problem
@@ -245,7 +246,7 @@ def test_reimport_updates_upstream_and_keeps_local_edits(tmp_path: Path) -> None
     shutil.copytree(SOURCE, source)
     import_pyvideo(source, out)
 
-    def organizer(data: dict) -> None:  # edits made by hand in vod
+    def organizer(data: dict[str, Any]) -> None:  # edits made by hand in vod
         talk = data["talks"][0]
         assert talk["slug"] == LEMBURG_2014
         talk["slug"] = "advanced-db-programming"
@@ -303,7 +304,7 @@ def test_a_talk_removed_upstream_is_removed_and_a_hand_made_one_kept(tmp_path: P
     shutil.copytree(SOURCE, source)
     import_pyvideo(source, out)
 
-    def add_talk(data: dict) -> None:
+    def add_talk(data: dict[str, Any]) -> None:
         data["talks"].append({"slug": "pyohio-2014-closing", "title": "Closing remarks"})
 
     _edit(out / "pyohio-2014.yaml", add_talk)
@@ -318,7 +319,7 @@ def test_an_alias_merges_a_speaker_on_reimport(tmp_path: Path) -> None:
     import_pyvideo(SOURCE, tmp_path)
     assert "tracy-osborn" in load_catalog(tmp_path).speakers
 
-    def alias(data: dict) -> None:
+    def alias(data: dict[str, Any]) -> None:
         for speaker in data["speakers"]:
             if speaker["slug"] == "julien-palard":
                 speaker["aliases"] = ["Tracy Osborn"]  # not true: a test of the mechanism

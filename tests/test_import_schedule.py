@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import SAMPLE_CATALOG
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import Catalog, load_catalog
 from vod.cli import main
 from vod.exporters.schedule import export_schedule
@@ -37,7 +37,9 @@ def person(code: str, name: str, bio: str = "", avatar: str = "") -> dict[str, A
     return {"code": code, "name": name, "biography": bio, "avatar": avatar, "answers": []}
 
 
-def event(guid: str, ident: int, when: str, duration: str, room: str, **fields: Any) -> dict:
+def event(
+    guid: str, ident: int, when: str, duration: str, room: str, **fields: Any
+) -> dict[str, Any]:
     base = {
         "id": ident,
         "guid": guid,
@@ -446,7 +448,8 @@ def test_cli_export_and_import(tmp_path: Path) -> None:
 
 
 def test_two_sources_in_one_event_keep_each_others_talks(tmp_path: Path) -> None:
-    from tests.conftest import DATA
+    from conftest import DATA
+
     from vod.importers.pyvideo import import_pyvideo
 
     out = tmp_path / "out"

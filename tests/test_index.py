@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLE_CATALOG
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import Catalog, load_catalog
 from vod.errors import IndexNotBuilt
 from vod.index import SearchIndex, build_index, current_version, index_state, prune_versions
 from vod.index import build as build_module
 from vod.index import searcher as searcher_module
 from vod.index.build import INDEX_FORMAT, KEEP_PREVIOUS, POINTER
+from vod.index.schema import talk_document
 
 DEPLOY = "continuous-deployment-for-imaginary-services"
 ESCAPING = "escaping-untrusted-text"
@@ -341,7 +342,7 @@ def test_failed_build_leaves_the_live_index_serving(
     first = build_index(sample_catalog, tmp_path)
     index = SearchIndex(tmp_path)
     assert slugs(index, "deploying") == [DEPLOY]
-    real = build_module.talk_document
+    real = talk_document
     calls = 0
 
     def failing(catalog: Catalog, talk: Any) -> dict[str, Any]:
@@ -432,6 +433,7 @@ def test_switching_versions_closes_the_old_searcher(
     build_index(without(sample_catalog, STORAGE, "feedfacefeedface"), tmp_path)
     assert index.search("volume").total == 0
     assert first.closed  # its files are released: a long-running server does not leak them
+    assert index._open is not None
     assert index._open is not first and not index._open.closed
 
 
@@ -539,7 +541,9 @@ def test_a_version_in_use_is_not_pruned(tmp_path: Path, sample_catalog: Catalog)
     assert not second.path.exists()  # ...and its version pruned
     versions = sorted(p.name for p in tmp_path.glob("v*"))
     assert len(versions) == KEEP_PREVIOUS + 2  # live + KEEP_PREVIOUS + the leased one
-    write_lease(tmp_path, current_version(tmp_path).path.name)  # moved on
+    live = current_version(tmp_path)
+    assert live is not None
+    write_lease(tmp_path, live.path.name)  # moved on
     build_index(sample_catalog, tmp_path)
     assert not first.path.exists()
 

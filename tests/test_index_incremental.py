@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import SAMPLE_CATALOG
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import load_catalog
 from vod.catalog.cache import load_catalog_cached
 from vod.index import SearchIndex, current_version, incremental, writers
@@ -149,11 +150,13 @@ def test_two_writer_processes_give_a_searchable_index(
     monkeypatch.setattr(writers, "PARALLEL_FROM", 1)
     made: list[str] = []
     real = writers.fast_writer
-    monkeypatch.setattr(
-        build_module,
-        "fast_writer",
-        lambda ix, n, parallel: made.append(type(w := real(ix, n, parallel)).__name__) or w,
-    )
+
+    def fast_writer(ix: Any, n: int, parallel: bool) -> Any:
+        writer = real(ix, n, parallel)
+        made.append(type(writer).__name__)
+        return writer
+
+    monkeypatch.setattr(build_module, "fast_writer", fast_writer)
     info = update_index(load_catalog(catalog_dir), tmp_path / "index", parallel=True)
     assert made == ["MpWriter"]
     assert info.documents == 8

@@ -52,7 +52,9 @@ def test_card_is_a_1200x630_png_with_an_etag(sample: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("w", "size"), [("640", (640, 336)), ("160", (160, 84))])
-def test_smaller_cards_for_oembed_thumbnails(sample: TestClient, w: str, size: tuple) -> None:
+def test_smaller_cards_for_oembed_thumbnails(
+    sample: TestClient, w: str, size: tuple[int, int]
+) -> None:
     response = sample.get(f"/cards/{DUCKS}.png?w={w}")
     assert png(response.content).size == size
     assert response.headers["etag"] != sample.get(f"/cards/{DUCKS}.png").headers["etag"]

@@ -94,18 +94,20 @@ def blog_post(*embeds: str) -> str:
 
 def test_oembed_consumer_embeds_a_talk_url_through_discovery(site: str) -> None:
     from oembedpy import consumer, discovery
+    from oembedpy.types import Video
 
     talk_url = f"{site}/talks/{KEYNOTE}?t=90"
     api_url, params = discovery.find_from_content(talk_url)
     assert api_url == f"{site}/oembed"
     assert params.url == talk_url and params.format == "json"
     content = consumer.fetch_content(api_url, params)
-    assert type(content).__name__ == "Video"
+    assert isinstance(content, Video)
     assert content.title == "Continuous Deployment for Imaginary Services"
     assert content.author_name == "Ada Example"
     assert content.provider_name == "vod"
     assert (content.width, content.height) == (640, 360)
     assert f'src="{site}/embed/{KEYNOTE}?t=90"' in content.html
+    assert content.thumbnail_url is not None
     with urllib.request.urlopen(content.thumbnail_url, timeout=10) as response:
         card = Image.open(io.BytesIO(response.read()))
     assert (card.format, card.size) == ("PNG", (content.thumbnail_width, content.thumbnail_height))
@@ -113,13 +115,14 @@ def test_oembed_consumer_embeds_a_talk_url_through_discovery(site: str) -> None:
 
 def test_oembed_consumer_reads_xml_and_honours_maxwidth(site: str) -> None:
     from oembedpy import consumer, discovery
+    from oembedpy.types import Video
 
     api_url, params = discovery.find_from_content(f"{site}/talks/testconf-2024-keynote")
     # A post written before the talk was renamed links its former slug, at a moment.
     params.url = f"{site}/talks/keynote-2024?t=1m"
     params.format, params.max_width = "xml", 480
     content = consumer.fetch_content(api_url, params)
-    assert type(content).__name__ == "Video"
+    assert isinstance(content, Video)
     assert content.title == "Keynote: Testing in Production"
     assert content.author_name == "Ada Example and Chloé Sample"
     assert (int(content.width), int(content.height)) == (480, 270)

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from httpx2 import Response
 from starlette.testclient import TestClient
 
 from vod.config import Settings
@@ -30,7 +31,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield client
 
 
-def oembed(client: TestClient, url: str, **params: str):
+def oembed(client: TestClient, url: str, **params: str) -> Response:
     return client.get("/oembed", params={"url": url, **params})
 
 

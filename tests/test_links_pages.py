@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -46,10 +47,11 @@ def meta(doc: Node) -> dict[str, str]:
     return out
 
 
-def json_ld(html: str) -> dict:
+def json_ld(html: str) -> dict[str, Any]:
     [body] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert "<" not in body and ">" not in body and "&" not in body
-    return json.loads(body)
+    data: dict[str, Any] = json.loads(body)
+    return data
 
 
 # ---- permalinks -----------------------------------------------------------------------------

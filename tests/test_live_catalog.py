@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_CATALOG
 from starlette.testclient import TestClient
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import load_catalog
+from vod.config import Settings
 from vod.index import build_index
 from vod.index import searcher as searcher_module
 from vod.web import state as state_module
@@ -41,7 +43,9 @@ def _poll(client: TestClient, path: str, status: int) -> None:
     raise AssertionError(f"{path} never answered {status}")
 
 
-def test_new_index_version_brings_its_catalog(make_settings, catalog_dir: Path) -> None:
+def test_new_index_version_brings_its_catalog(
+    make_settings: Callable[..., Settings], catalog_dir: Path
+) -> None:
     settings = make_settings(catalog=catalog_dir)
     with TestClient(create_app(settings)) as client:
         assert client.get("/talks/freshly-added-talk").status_code == 404
@@ -55,7 +59,7 @@ def test_new_index_version_brings_its_catalog(make_settings, catalog_dir: Path) 
 
 
 def test_invalid_catalog_never_replaces_the_good_one(
-    make_settings, catalog_dir: Path, tmp_path: Path
+    make_settings: Callable[..., Settings], catalog_dir: Path, tmp_path: Path
 ) -> None:
     settings = make_settings(catalog=catalog_dir)
     with TestClient(create_app(settings)) as client:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).parents[1]
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
@@ -73,7 +73,7 @@ def _run(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_installed_package_is_the_one_imported(installed, tmp_path):
+def test_installed_package_is_the_one_imported(installed: Path, tmp_path: Path) -> None:
     result = _run(
         installed,
         tmp_path,
@@ -93,7 +93,9 @@ def test_installed_package_is_the_one_imported(installed, tmp_path):
         ("/search?q=rasley", "Training Arctic at Snowflake"),
     ],
 )
-def test_installed_package_serves_pages_outside_checkout(installed, tmp_path, path, expected):
+def test_installed_package_serves_pages_outside_checkout(
+    installed: Path, tmp_path: Path, path: str, expected: str
+) -> None:
     result = _run(installed, tmp_path, "-m", "vod", "serve", "--get", path)
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from vod import pages
+from vod.config import Settings
 from vod.storage import Recordings
 from vod.web.app import create_app
 
@@ -15,7 +18,7 @@ SNOWFLAKE = "/talks/training-arctic-at-snowflake"
 
 
 @pytest.fixture
-def app_client(make_settings) -> TestClient:
+def app_client(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
     with TestClient(create_app(make_settings())) as client:
         yield client
 
@@ -25,7 +28,7 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     original = pages.talk_page
 
-    def counting(catalog, recordings, slug, *args, **kwargs):
+    def counting(catalog: Any, recordings: Any, slug: str, *args: Any, **kwargs: Any) -> Any:
         calls.append(slug)
         return original(catalog, recordings, slug, *args, **kwargs)
 
@@ -33,7 +36,9 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_second_view_is_served_from_the_kept_page(app_client: TestClient, renders) -> None:
+def test_second_view_is_served_from_the_kept_page(
+    app_client: TestClient, renders: list[str]
+) -> None:
     first = app_client.get(SNOWFLAKE)
     second = app_client.get(SNOWFLAKE)
     assert renders == ["training-arctic-at-snowflake"]
@@ -45,7 +50,7 @@ def test_second_view_is_served_from_the_kept_page(app_client: TestClient, render
 
 
 def test_kept_pages_answer_gzip_plain_and_conditional_requests(
-    app_client: TestClient, renders
+    app_client: TestClient, renders: list[str]
 ) -> None:
     first = app_client.get(SNOWFLAKE, headers={"Accept-Encoding": "identity"})
     zipped = app_client.get(SNOWFLAKE, headers={"Accept-Encoding": "gzip"}).headers
@@ -63,7 +68,7 @@ def test_kept_pages_answer_gzip_plain_and_conditional_requests(
     assert renders == ["training-arctic-at-snowflake"]
 
 
-def test_each_moment_is_its_own_page(app_client: TestClient, renders) -> None:
+def test_each_moment_is_its_own_page(app_client: TestClient, renders: list[str]) -> None:
     plain = app_client.get(SNOWFLAKE).text
     at_90 = app_client.get(SNOWFLAKE + "?t=90").text
     assert app_client.get(SNOWFLAKE + "?t=1m30s").text == at_90  # same moment, same page
@@ -72,7 +77,7 @@ def test_each_moment_is_its_own_page(app_client: TestClient, renders) -> None:
 
 
 def test_a_recording_that_arrives_replaces_the_placeholder(
-    app_client: TestClient, make_settings
+    app_client: TestClient, make_settings: Callable[..., Settings]
 ) -> None:
     assert "Placeholder:" in app_client.get(SNOWFLAKE).text
     media: Path = make_settings().media_dir
@@ -109,7 +114,7 @@ class _SignedStore:
 
 
 def test_pages_with_expiring_urls_are_never_kept(
-    app_client: TestClient, renders, monkeypatch: pytest.MonkeyPatch
+    app_client: TestClient, renders: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(app_client.app_state["vod"], "recordings", Recordings(_SignedStore()))
     first = app_client.get(SNOWFLAKE).text

@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import DATA, SAMPLE_CATALOG
 from starlette.testclient import TestClient
+from test_api import HIT_KEYS, SEARCH_KEYS, get_json
 
-from tests.conftest import DATA, SAMPLE_CATALOG
-from tests.test_api import HIT_KEYS, SEARCH_KEYS, get_json
 from vod.config import Settings
 from vod.web.app import create_app
 

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DATA, SAMPLE_CATALOG
 from s3server import PLACEHOLDER, vod_serve
-
-from tests.conftest import DATA, SAMPLE_CATALOG
-from tests.test_e2e import browser, page, play, wait_for_time
+from test_e2e import browser, page, play, wait_for_time
 
 pytestmark = pytest.mark.e2e
 

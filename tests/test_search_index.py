@@ -14,16 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import DATA, SAMPLE_CATALOG
 from whoosh import query as wq
 
-from tests.conftest import DATA, SAMPLE_CATALOG
 from vod.catalog import Catalog, load_catalog
 from vod.errors import QueryError, StorageUnavailable
 from vod.index import Filters, SearchIndex, budget, build_index
-from vod.index import query as query_module
 from vod.index import searcher as searcher_module
 from vod.index.collect import collect
 from vod.index.query import clean_query, expand_prefixes, parse_query
+from vod.index.schema import FIELD_BOOSTS
 from vod.index.scoring import BM25Scorer
 from vod.index.searcher import SearchResults
 from vod.index.snippets import EscapingFormatter
@@ -326,7 +326,7 @@ def test_prefixes_share_one_budget_and_the_fourth_is_a_plain_word(index: SearchI
     one = expand_prefixes(parse_query(clean_query("tes*"), schema).query, reader)
     many = expand_prefixes(parse_query(clean_query("tes* rub* sto* obs*"), schema).query, reader)
     terms = list(many.iter_all_terms())
-    assert len(terms) <= len(list(one.iter_all_terms())) * 2 + 2 * len(query_module.FIELD_BOOSTS)
+    assert len(terms) <= len(list(one.iter_all_terms())) * 2 + 2 * len(FIELD_BOOSTS)
     assert ("people", "obs") in {(f, str(t)) for f, t in terms}  # the fourth, searched as typed
     assert not any(isinstance(q, wq.Prefix) for q in many.leaves())
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from conftest import DATA, SAMPLE_CATALOG
 from starlette.testclient import TestClient
+from test_pages_html import Node, get_page, talk_slugs
 
-from tests.conftest import DATA, SAMPLE_CATALOG
-from tests.test_pages_html import Node, get_page, talk_slugs
 from vod.config import Settings
 from vod.web.app import create_app
 

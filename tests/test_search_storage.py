@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_CATALOG
 from s3server import MotoServer, closed_endpoint, isolate_env, moto_server
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import load_catalog
 from vod.errors import StorageUnavailable
 from vod.index import SearchIndex, build_index

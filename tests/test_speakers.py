@@ -62,8 +62,8 @@ def test_directory_finds_names_and_aliases_and_makes_free_slugs() -> None:
     assert directory.new_slug("Jeff Rasley") == "jeff-rasley-2"
 
 
-def speakers(*names: str, aliases: dict[str, tuple[str, ...]] | None = None) -> dict:
-    out = {}
+def speakers(*names: str, aliases: dict[str, tuple[str, ...]] | None = None) -> dict[str, Speaker]:
+    out: dict[str, Speaker] = {}
     for name in names:
         slug = slugify(name)
         while slug in out:

@@ -15,9 +15,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_CATALOG
 from s3server import child_env, free_port, running
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import load_catalog
 from vod.index import SearchIndex, build_index, current_version
 from vod.index import searcher as searcher_module
