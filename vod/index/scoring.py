@@ -7,7 +7,8 @@ whether it is still active: on the pyvideo corpus `python` (12k matches in eight
 statistics, and combines the per-term results as dictionaries: OR adds, AND intersects (the
 rarest word first, so blocks without a candidate are never decoded), AND NOT removes.
 
-The scores are Whoosh's own (tests/test_search_scoring.py compares them, document by document).
+The scores are Whoosh's own (tests/test_search_index.py::test_posting_list_scores_equal_whooshs
+compares them, document by document).
 A query shape it does not know (a phrase, a range) is scored by Whoosh's matcher for that part
 only; a query it cannot take at all returns None, and the caller uses Whoosh's collector.
 """
