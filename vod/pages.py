@@ -6,19 +6,23 @@ from the same object, so the HTML and the API never disagree.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from vod.errors import IndexNotBuilt
-from vod.index.facets import Filters
+from vod.errors import IndexNotBuilt, QueryError
+from vod.index import MAX_PAGE, SORTS, Filters
 from vod.timecode import format_clock, format_duration
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Event, SessionGroup, Speaker, SpeakerRole, Talk
     from vod.index import Cue, Facet, Moment, SearchIndex, SearchResults, Suggestion
+    from vod.index.facets import QueryParams
     from vod.storage import Playback, Recordings
+
+log = logging.getLogger(__name__)
 
 RELATED_LIMIT = 4
 LIST_PAGE_SIZE = 50  # talks per page of /api/talks
@@ -326,6 +330,35 @@ def search_page(
             )
         )
     return SearchPage(query, results, tuple(hits), error, filters or Filters(), sort)
+
+
+SEARCH_UNAVAILABLE = (
+    "Search is not available right now: the index is being built. Please try again in a minute."
+)
+
+
+def run_search(
+    catalog: Catalog, search: SearchIndex, params: QueryParams, page_number: int
+) -> tuple[SearchPage, int]:
+    """Search for what a URL asks (q, filters, sort); return the page and its HTTP status."""
+    query = params.get("q") or ""
+    try:
+        filters = Filters.from_query(params)
+        sort = params.get("sort") or "relevance"
+        if sort not in SORTS:
+            raise QueryError(f"Results can be sorted by {', '.join(SORTS)}.")
+    except QueryError as exc:
+        return search_page(catalog, query, None, error=str(exc)), 400
+    if not query.strip() and not filters.active:
+        return search_page(catalog, "", None, sort=sort), 200
+    try:
+        results = search.search(query, page=min(page_number, MAX_PAGE), filters=filters, sort=sort)
+    except QueryError as exc:
+        return search_page(catalog, query, None, str(exc), filters=filters, sort=sort), 400
+    except IndexNotBuilt:
+        log.error("search asked for while no index is built")
+        return search_page(catalog, query, None, error=SEARCH_UNAVAILABLE), 503
+    return search_page(catalog, query, results, filters=filters, sort=sort), 200
 
 
 def with_transcript(page: TalkPage, search: SearchIndex) -> TalkPage:

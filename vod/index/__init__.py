@@ -2,7 +2,7 @@
 
 from vod.index.build import IndexInfo, build_index, current_version, index_state, prune_versions
 from vod.index.facets import Facet, FacetValue, Filters
-from vod.index.searcher import SORTS, Hit, SearchIndex, SearchResults
+from vod.index.searcher import MAX_PAGE, SORTS, Hit, SearchIndex, SearchResults
 from vod.index.snippets import Moment
 from vod.index.suggest import Suggestion
 from vod.index.transcript import Cue
@@ -13,6 +13,7 @@ from vod.index.whoosh_fixes import apply as _apply_whoosh_fixes
 _apply_whoosh_fixes()
 
 __all__ = [
+    "MAX_PAGE",
     "SORTS",
     "Cue",
     "Facet",

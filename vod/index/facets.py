@@ -18,8 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from vod.errors import QueryError
 from vod.index.schema import facet_key
 
 if TYPE_CHECKING:
@@ -37,7 +38,16 @@ FACET_LABELS = {
 RECORDING_LABELS = {"1": "Has a recording", "0": "No recording yet"}
 TOP_VALUES = 10  # values listed per facet, most frequent first; selected ones are always listed
 MAX_FILTER_VALUES = 20  # values one facet may select at once
+MAX_FILTER_LENGTH = 200  # characters of one value: slugs and years are far shorter
 _MULTI = frozenset({"speaker", "company"})  # a talk has several speakers and companies
+
+
+class QueryParams(Protocol):
+    """What filters are read from: a URL's query parameters (Starlette's QueryParams)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def getlist(self, key: str) -> list[str]: ...
 
 
 def facet_record(catalog: Catalog, talk: Talk, document: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +73,25 @@ class Filters:
     company: tuple[str, ...] = ()
     year: tuple[str, ...] = ()
     recording: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, params: QueryParams) -> Filters:
+        """Read the filters of a search from its URL parameters; QueryError if malformed."""
+        chosen: dict[str, tuple[str, ...]] = {}
+        for name in FACET_NAMES:
+            values = tuple(dict.fromkeys(v.strip() for v in params.getlist(name) if v.strip()))
+            if len(values) > MAX_FILTER_VALUES or any(len(v) > MAX_FILTER_LENGTH for v in values):
+                raise QueryError(
+                    f"Too many or too long {name} filters; use at most {MAX_FILTER_VALUES}."
+                )
+            if name == "year" and not all(
+                v.isascii() and v.isdigit() and len(v) == 4 for v in values
+            ):
+                raise QueryError("A year filter is a year, like year=2024.")
+            if name == "recording" and not set(values) <= {"1", "0"}:
+                raise QueryError("The recording filter is recording=1 (has one) or recording=0.")
+            chosen[name] = values
+        return cls(**chosen)
 
     def values(self, name: str) -> tuple[str, ...]:
         values: tuple[str, ...] = getattr(self, name)

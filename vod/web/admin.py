@@ -1,4 +1,4 @@
-"""Admin actions: rebuild the index from the catalog files, behind VOD_ADMIN_TOKEN."""
+"""Operator endpoints: /healthz, and rebuilding the index behind VOD_ADMIN_TOKEN."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 import vod
 from vod.config import Settings
-from vod.errors import CatalogError
+from vod.errors import CatalogError, IndexNotBuilt
 from vod.web.state import AppState, vod_state
 
 log = logging.getLogger(__name__)
@@ -124,3 +124,36 @@ def reindex(request: Request) -> Response:
     state.jobs["reindex"] = job
     threading.Thread(target=_rebuild, args=(state,), name="vod-reindex", daemon=True).start()
     return JSONResponse(job, status_code=202, headers={"Cache-Control": "no-store"})
+
+
+def healthz(request: Request) -> Response:
+    """Report the catalog, the live index and the store; 200 while the site can serve."""
+    state = vod_state(request)
+    try:
+        info = state.search.info
+        index: dict[str, Any] = {
+            "status": "ok",
+            "version": info.path.name,
+            "documents": info.documents,
+            "built_at": info.built_at,
+        }
+    except IndexNotBuilt as exc:
+        index = {"status": "missing", "detail": str(exc)}
+    storage = state.recordings.health()
+    catalog = state.catalog
+    catalog_error = state.live_catalog.error
+    healthy = index["status"] == "ok" and storage["status"] == "ok" and not catalog_error
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "catalog": {
+            "status": "degraded" if catalog_error else "ok",
+            "detail": catalog_error,
+            "talks": len(catalog.talks),
+            "events": len(catalog.events),
+            "digest": catalog.digest,
+        },
+        "index": index,
+        "storage": storage,
+    }
+    # Degraded storage keeps the site up: the load balancer should keep sending traffic.
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

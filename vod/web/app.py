@@ -29,7 +29,7 @@ from vod.index import SearchIndex, build_index, index_state
 from vod.providers import frame_sources
 from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
-from vod.web import admin, links, views
+from vod.web import admin, api, html, links, responses
 from vod.web.http_cache import ConditionalGet
 from vod.web.routes import path_for
 from vod.web.state import AppState, LiveCatalog
@@ -40,10 +40,10 @@ log = logging.getLogger(__name__)
 def _routes(settings: Settings) -> list[Route | Mount]:
     # Specific paths first; every route named so templates build links with url_for.
     return [
-        Route("/", views.home, name="home"),
-        Route("/healthz", views.healthz, name="healthz"),
+        Route("/", html.home, name="home"),
+        Route("/healthz", admin.healthz, name="healthz"),
         Route("/admin/reindex", admin.reindex, name="admin_reindex", methods=["GET", "POST"]),
-        Route("/search", views.search, name="search"),
+        Route("/search", html.search, name="search"),
         # Links bloggers use (issue #4): feeds, sitemap, oEmbed, title cards, chapters.
         Route("/feed.xml", links.site_feed, name="feed"),
         Route("/sitemap.xml", links.sitemap, name="sitemap"),
@@ -52,18 +52,18 @@ def _routes(settings: Settings) -> list[Route | Mount]:
         Route("/events/{event}/feed.xml", links.event_feed, name="event_feed"),
         Route("/speakers/{slug}/feed.xml", links.speaker_feed, name="speaker_feed"),
         Route("/talks/{slug}/chapters.vtt", links.talk_chapters, name="talk_chapters"),
-        Route("/events/{event}", views.event, name="event"),
-        Route("/talks/{slug}", views.talk, name="talk"),
-        Route("/embed/{slug}", views.embed, name="embed"),
-        Route("/speakers/{slug}", views.speaker, name="speaker"),
-        Route("/years/{year}", views.year, name="year"),
-        Route("/api/talks", views.api_talks, name="api_talks"),
-        Route("/api/talks/{slug}", views.api_talk, name="api_talk"),
-        Route("/api/events/{event}", views.api_event, name="api_event"),
-        Route("/api/years/{year}", views.api_year, name="api_year"),
-        Route("/api/search", views.api_search, name="api_search"),
-        Route("/api/suggest", views.api_suggest, name="api_suggest"),
-        Route("/media/{key:path}", views.media, name="media", methods=["GET", "HEAD"]),
+        Route("/events/{event}", html.event, name="event"),
+        Route("/talks/{slug}", html.talk, name="talk"),
+        Route("/embed/{slug}", html.embed, name="embed"),
+        Route("/speakers/{slug}", html.speaker, name="speaker"),
+        Route("/years/{year}", html.year, name="year"),
+        Route("/api/talks", api.api_talks, name="api_talks"),
+        Route("/api/talks/{slug}", api.api_talk, name="api_talk"),
+        Route("/api/events/{event}", api.api_event, name="api_event"),
+        Route("/api/years/{year}", api.api_year, name="api_year"),
+        Route("/api/search", api.api_search, name="api_search"),
+        Route("/api/suggest", api.api_suggest, name="api_suggest"),
+        Route("/media/{key:path}", html.media, name="media", methods=["GET", "HEAD"]),
         Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
     ]
 
@@ -144,8 +144,8 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
             Middleware(ConditionalGet),
         ],
         exception_handlers={
-            NotFound: views.not_found,
-            HTTPException: views.http_error,
+            NotFound: responses.not_found,
+            HTTPException: responses.http_error,
             # Starlette sends 500 responses from outside every middleware: add the headers here.
             Exception: _server_error,
         },
@@ -206,7 +206,7 @@ def _security_headers(framable: bool, frames: str) -> tuple[tuple[str, str], ...
 
 
 def _server_error(request: Request, exc: Exception) -> Response:
-    response = views.server_error(request, exc)
+    response = responses.server_error(request, exc)
     for name, value in security_headers(str(request.scope.get("path", ""))):
         response.headers.setdefault(name, value)
     return response

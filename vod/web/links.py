@@ -1,6 +1,6 @@
 """Endpoints for links: oEmbed, title cards, chapters, feeds and the sitemap.
 
-Thin, like vod.web.views: read the request, ask the modules beside this one, answer. They are
+Thin, like vod.web.html: read the request, ask the modules beside this one, answer. They are
 plain `def` functions (run in the thread pool): a card render or a store lookup may block.
 """
 
@@ -12,13 +12,13 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from vod.links import cards, chapters, feeds, oembed
 from vod.links.share import TalkLinks, talk_links
 from vod.links.urls import SiteUrls
 from vod.web.http_cache import etag_matches
-from vod.web.routes import path_for
+from vod.web.responses import redirect_old_slug
 from vod.web.state import vod_state
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 
 def links_for(request: Request, page: TalkPage) -> TalkLinks:
-    """Build what a talk page offers to share, cite and embed (called by vod.web.views.talk)."""
+    """Build what a talk page offers to share, cite and embed (called by vod.web.html.talk)."""
     state = vod_state(request)
     return talk_links(page, state.recordings, SiteUrls.from_request(request))
 
@@ -62,16 +62,6 @@ def _conditional(
     if _matches(request, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
-
-
-def _moved(request: Request, route: str, slug: str, **params: str) -> Response | None:
-    current = vod_state(request).catalog.redirect_for(slug)
-    if current is None:
-        return None
-    target = path_for(request.app, route, slug=current, **params)
-    if request.url.query:
-        target += "?" + request.url.query
-    return RedirectResponse(target, status_code=301)
 
 
 # ---- oEmbed ---------------------------------------------------------------------------------
@@ -112,7 +102,7 @@ def oembed_endpoint(request: Request) -> Response:
 def card(request: Request) -> Response:
     """Serve a talk's title card PNG (?w= one of the widths oEmbed offers), with an ETag."""
     slug = request.path_params["slug"]
-    if (moved := _moved(request, "card", slug)) is not None:
+    if (moved := redirect_old_slug(request, "card", slug)) is not None:
         return moved
     state = vod_state(request)
     talk = state.catalog.talk(slug)
@@ -131,7 +121,7 @@ def card(request: Request) -> Response:
 def talk_chapters(request: Request) -> Response:
     """Serve a recording's chapters as a WebVTT chapters track; 404 when it has none."""
     slug = request.path_params["slug"]
-    if (moved := _moved(request, "talk_chapters", slug)) is not None:
+    if (moved := redirect_old_slug(request, "talk_chapters", slug)) is not None:
         return moved
     talk = vod_state(request).catalog.talk(slug)
     if not talk.recording.chapters:

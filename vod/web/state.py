@@ -112,7 +112,7 @@ class AppState:
     recordings: Recordings
     templates: Jinja2Templates
     jobs: dict[str, Any] = field(default_factory=dict)  # admin jobs (reindex) and their state
-    rendered: RenderedPages = field(default_factory=RenderedPages)  # talk pages, see views.talk
+    rendered: RenderedPages = field(default_factory=RenderedPages)  # talk pages, see html.talk
 
     @property
     def catalog(self) -> Catalog:

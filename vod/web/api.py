@@ -1,0 +1,135 @@
+"""The JSON API under /api/: each answer is the JSON twin of a page (vod.pages)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from vod import pages
+from vod.errors import IndexNotBuilt
+from vod.web.responses import (
+    PAGE_CACHE,
+    TALK_CACHE,
+    page_number,
+    redirect_old_slug,
+    year_number,
+)
+from vod.web.routes import path_for
+from vod.web.state import vod_state
+
+
+class Urls:
+    """Build absolute links for JSON and feeds, from VOD_BASE_URL or the request."""
+
+    def __init__(self, request: Request) -> None:
+        base = vod_state(request).settings.base_url
+        self.base = base or str(request.base_url).rstrip("/")
+        self.request = request
+
+    def absolute(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else self.base + path
+
+    def talk(self, slug: str) -> str:
+        return self.absolute(path_for(self.request.app, "talk", slug=slug))
+
+    def speaker(self, slug: str) -> str:
+        return self.absolute(path_for(self.request.app, "speaker", slug=slug))
+
+    def event(self, slug: str) -> str:
+        return self.absolute(path_for(self.request.app, "event", event=slug))
+
+
+def _next_url(request: Request, page: int, has_more: bool) -> str | None:
+    if not has_more:
+        return None
+    params = dict(request.query_params)
+    params["page"] = str(page + 1)
+    return Urls(request).absolute(request.url.path + "?" + urlencode(params))
+
+
+def api_talks(request: Request) -> Response:
+    state = vod_state(request)
+    page = page_number(request)
+    event_slug = request.query_params.get("event")
+    if event_slug is not None:
+        state.catalog.event(event_slug)  # 404 for an unknown event
+        talks = state.catalog.event_talks(event_slug)
+    else:
+        talks = list(state.catalog.talks_newest_first())  # built once, not per request
+    size = pages.LIST_PAGE_SIZE
+    chunk = talks[(page - 1) * size : page * size]
+    urls = Urls(request)
+    return JSONResponse(
+        {
+            "total": len(talks),
+            "results": [
+                pages.talk_summary_json(pages.talk_card(state.catalog, t), urls) for t in chunk
+            ],
+            "next": _next_url(request, page, page * size < len(talks)),
+        },
+        headers={"Cache-Control": PAGE_CACHE},
+    )
+
+
+def api_talk(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if (moved := redirect_old_slug(request, "api_talk", slug)) is not None:
+        return moved
+    state = vod_state(request)
+    page = pages.talk_page(state.catalog, state.recordings, slug)
+    return JSONResponse(pages.talk_json(page, Urls(request)), headers={"Cache-Control": TALK_CACHE})
+
+
+def api_event(request: Request) -> Response:
+    state = vod_state(request)
+    page = pages.event_page(state.catalog, request.path_params["event"])
+    return JSONResponse(
+        pages.event_json(page, Urls(request)), headers={"Cache-Control": PAGE_CACHE}
+    )
+
+
+def api_year(request: Request) -> Response:
+    state = vod_state(request)
+    page = pages.year_page(state.catalog, year_number(request))
+    return JSONResponse(pages.year_json(page, Urls(request)), headers={"Cache-Control": PAGE_CACHE})
+
+
+def api_search(request: Request) -> Response:
+    state = vod_state(request)
+    page, status = pages.run_search(
+        state.catalog, state.search, request.query_params, page_number(request)
+    )
+    if page.error:
+        return JSONResponse({"error": page.error, "query": page.query}, status_code=status)
+    results = page.results
+    urls = Urls(request)
+    if results is None:
+        return JSONResponse(
+            {"error": "add a query: /api/search?q=words", "query": ""}, status_code=400
+        )
+    next_url = None
+    if results.page < results.pages:
+        # Every filter value is kept (a dict of the parameters would keep one per name).
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+        params.append(("page", str(results.page + 1)))
+        next_url = urls.absolute(request.url.path + "?" + urlencode(params))
+    return JSONResponse(
+        pages.search_json(page, urls, next_url), headers={"Cache-Control": PAGE_CACHE}
+    )
+
+
+def api_suggest(request: Request) -> Response:
+    """Titles and speaker names for what has been typed so far (the search box's script)."""
+    state = vod_state(request)
+    prefix = request.query_params.get("q", "")[:100]
+    try:
+        found = state.search.suggest(prefix)
+    except IndexNotBuilt:
+        found = []
+    urls = Urls(request)
+    return JSONResponse(
+        {"query": prefix, "suggestions": [pages.suggestion_json(s, urls) for s in found]},
+        headers={"Cache-Control": PAGE_CACHE},
+    )

@@ -1,0 +1,152 @@
+"""The HTML pages: home, events, talks and their embeds, speakers, years, search.
+
+Read the request, ask for the finished page, render it. Whoosh and the S3 client block, so
+pages that may use a remote store run in Starlette's thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from vod import pages
+from vod.errors import IndexNotBuilt
+from vod.storage import LocalStorage
+from vod.timecode import parse_moment
+from vod.web.links import links_for
+from vod.web.page_cache import KeptPage
+from vod.web.responses import (
+    TALK_CACHE,
+    page_number,
+    redirect_old_slug,
+    render,
+    year_number,
+)
+from vod.web.state import vod_state
+
+
+def home(request: Request) -> Response:
+    state = vod_state(request)
+    return render(request, "home.html", page=pages.home_page(state.catalog))
+
+
+def event(request: Request) -> Response:
+    state = vod_state(request)
+    page = pages.event_page(state.catalog, request.path_params["event"])
+    return render(request, "event.html", page=page)
+
+
+async def talk(request: Request) -> Response:
+    return await _on_loop_when_local(_talk, request)
+
+
+async def _on_loop_when_local(view: Callable[[Request], Response], request: Request) -> Response:
+    """Run a page view that does no network I/O on the event loop, else in the thread pool.
+
+    A talk page costs about a millisecond of CPU. Rendered in the thread pool, 16 of them at
+    once in a worker fight the event loop for the GIL, and the slowest waits for all the others
+    (p99 180 ms at 32 connections); on the loop they are served one after the other. Pages that
+    may ask a remote store whether a recording exists still go to the thread pool.
+    """
+    if vod_state(request).recordings.storage.kind == "local":
+        return view(request)
+    return await run_in_threadpool(view, request)
+
+
+def _talk(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if (moved := redirect_old_slug(request, "talk", slug)) is not None:
+        return moved
+    state = vod_state(request)
+    start_at = parse_moment(request.query_params.get("t"))
+    end_at = parse_moment(request.query_params.get("end"))
+    catalog = state.catalog
+    key = _rendered_key(request, catalog.digest, catalog.talk(slug), start_at, end_at)
+    if key is not None and (kept := state.rendered.get(key)) is not None:
+        return kept.response(request, TALK_CACHE)
+    page = pages.talk_page(catalog, state.recordings, slug, start_at, end_at)
+    page = pages.with_transcript(page, state.search)
+    links = links_for(request, page)
+    response = render(request, "talk.html", cache=TALK_CACHE, page=page, links=links)
+    if key is not None and response.status_code == 200:
+        state.rendered.put(
+            key, KeptPage.of(bytes(response.body), response.media_type or "text/html")
+        )
+    return response
+
+
+def _rendered_key(
+    request: Request, catalog_digest: str, talk: Any, start_at: int | None, end_at: int | None
+) -> tuple[Any, ...] | None:
+    """Key a rendered talk page by all it depends on; None when it must not be kept."""
+    state = vod_state(request)
+    playback = state.recordings.playback(talk)
+    if playback.status == "unavailable" or (
+        playback.status == "ok" and not state.recordings.storage.stable_urls
+    ):
+        return None  # presigned URLs expire; an outage note should go when the store is back
+    try:
+        version = state.search.info.path.name
+    except IndexNotBuilt:
+        return None
+    return (
+        catalog_digest,
+        version,
+        talk.slug,
+        start_at,
+        end_at,
+        playback.status,
+        playback.src,
+        str(request.base_url),
+    )
+
+
+async def embed(request: Request) -> Response:
+    return await _on_loop_when_local(_embed, request)
+
+
+def _embed(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if (moved := redirect_old_slug(request, "embed", slug)) is not None:
+        return moved
+    state = vod_state(request)
+    start_at = parse_moment(request.query_params.get("t"))
+    end_at = parse_moment(request.query_params.get("end"))
+    page = pages.talk_page(state.catalog, state.recordings, slug, start_at, end_at)
+    return render(request, "embed.html", cache=TALK_CACHE, page=page)
+
+
+def speaker(request: Request) -> Response:
+    state = vod_state(request)
+    return render(
+        request, "speaker.html", page=pages.speaker_page(state.catalog, request.path_params["slug"])
+    )
+
+
+def year(request: Request) -> Response:
+    state = vod_state(request)
+    return render(request, "year.html", page=pages.year_page(state.catalog, year_number(request)))
+
+
+def search(request: Request) -> Response:
+    state = vod_state(request)
+    page, status = pages.run_search(
+        state.catalog, state.search, request.query_params, page_number(request)
+    )
+    return render(request, "search.html", status=status, page=page)
+
+
+def media(request: Request) -> Response:
+    """Serve a local recording with Range support; nothing outside the media folder."""
+    storage = vod_state(request).recordings.storage
+    if not isinstance(storage, LocalStorage):
+        raise HTTPException(404, "recordings are not served from this host")
+    path = storage.path_for(request.path_params["key"])
+    if path is None:
+        raise HTTPException(404, "no such recording")
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
