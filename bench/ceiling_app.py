@@ -26,7 +26,7 @@ from vod.catalog import load_catalog
 from vod.config import Settings
 from vod.index import SearchIndex
 from vod.storage import LocalStorage, Recordings
-from vod.web.app import _routes as vod_routes
+from vod.web.routes import routes as vod_routes
 from vod.web.app import make_templates
 from vod.web.links import links_for
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from vod.index import Cue, Facet, Moment, SearchIndex, SearchResults, Suggestion
     from vod.index.facets import QueryParams
     from vod.storage import Playback, Recordings
+    from vod.urls import SiteUrls
 
 log = logging.getLogger(__name__)
 
@@ -379,7 +380,7 @@ def speaker_json(speaker: Speaker, url: str) -> dict[str, Any]:
     return {"slug": speaker.slug, "name": speaker.name, "company": speaker.company, "url": url}
 
 
-def talk_summary_json(card: TalkCard, urls: Any) -> dict[str, Any]:
+def talk_summary_json(card: TalkCard, urls: SiteUrls) -> dict[str, Any]:
     talk = card.talk
     return {
         "slug": talk.slug,
@@ -396,7 +397,7 @@ def talk_summary_json(card: TalkCard, urls: Any) -> dict[str, Any]:
     }
 
 
-def talk_json(page: TalkPage, urls: Any) -> dict[str, Any]:
+def talk_json(page: TalkPage, urls: SiteUrls) -> dict[str, Any]:
     talk = page.card.talk
     playback = page.playback
     return {
@@ -423,7 +424,7 @@ def talk_json(page: TalkPage, urls: Any) -> dict[str, Any]:
     }
 
 
-def search_hit_json(hit: SearchHitCard, urls: Any) -> dict[str, Any]:
+def search_hit_json(hit: SearchHitCard, urls: SiteUrls) -> dict[str, Any]:
     card = hit.card
     return {
         "slug": card.talk.slug,
@@ -448,7 +449,7 @@ def search_hit_json(hit: SearchHitCard, urls: Any) -> dict[str, Any]:
     }
 
 
-def search_json(page: SearchPage, urls: Any, next_url: str | None) -> dict[str, Any]:
+def search_json(page: SearchPage, urls: SiteUrls, next_url: str | None) -> dict[str, Any]:
     """The JSON twin of a search page: results, facets, filters and the spelling suggestion."""
     results = page.results
     assert results is not None
@@ -478,12 +479,12 @@ def search_json(page: SearchPage, urls: Any, next_url: str | None) -> dict[str, 
     }
 
 
-def suggestion_json(suggestion: Suggestion, urls: Any) -> dict[str, Any]:
+def suggestion_json(suggestion: Suggestion, urls: SiteUrls) -> dict[str, Any]:
     url = urls.talk(suggestion.slug) if suggestion.kind == "talk" else urls.speaker(suggestion.slug)
     return {"kind": suggestion.kind, "label": suggestion.label, "slug": suggestion.slug, "url": url}
 
 
-def year_json(page: YearPage, urls: Any) -> dict[str, Any]:
+def year_json(page: YearPage, urls: SiteUrls) -> dict[str, Any]:
     return {
         "year": page.year,
         "events": [
@@ -502,7 +503,7 @@ def year_json(page: YearPage, urls: Any) -> dict[str, Any]:
     }
 
 
-def event_json(page: EventPage, urls: Any) -> dict[str, Any]:
+def event_json(page: EventPage, urls: SiteUrls) -> dict[str, Any]:
     event = page.event
     return {
         "slug": event.slug,

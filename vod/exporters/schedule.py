@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from vod import __version__
 from vod.catalog.loader import _guess_media_type
 from vod.catalog.model import default_recording_key
+from vod.urls import SiteUrls
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Event, Speaker, Talk
@@ -36,23 +37,6 @@ def _guid(url: str) -> str:
 def _hhmm(seconds: int) -> str:
     minutes = seconds // 60
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-class _Urls:
-    def __init__(self, base_url: str) -> None:
-        self.base = base_url.rstrip("/")
-
-    def talk(self, slug: str) -> str:
-        return f"{self.base}/talks/{slug}"
-
-    def embed(self, slug: str) -> str:
-        return f"{self.base}/embed/{slug}"
-
-    def speaker(self, slug: str) -> str:
-        return f"{self.base}/speakers/{slug}"
-
-    def event(self, slug: str) -> str:
-        return f"{self.base}/events/{slug}"
 
 
 def _recording(event: Event, talk: Talk) -> dict[str, Any]:
@@ -83,7 +67,7 @@ def _recording(event: Event, talk: Talk) -> dict[str, Any]:
     return out
 
 
-def _person(speaker: Speaker, urls: _Urls) -> dict[str, Any]:
+def _person(speaker: Speaker, urls: SiteUrls) -> dict[str, Any]:
     person: dict[str, Any] = {"name": speaker.name or "", "guid": _guid(urls.speaker(speaker.slug))}
     if speaker.bio:
         person["biography"] = speaker.bio
@@ -106,7 +90,7 @@ def _speaker_meta(speaker: Speaker) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v not in (None, [])}
 
 
-def _links(talk: Talk, urls: _Urls) -> list[dict[str, str]]:
+def _links(talk: Talk, urls: SiteUrls) -> list[dict[str, str]]:
     links = [{"url": link.url, "title": link.title} for link in talk.links]
     links.append({"url": urls.talk(talk.slug), "title": "Permalink", "type": "permalink"})
     links.append({"url": urls.embed(talk.slug), "title": "Player", "type": "embed"})
@@ -115,7 +99,7 @@ def _links(talk: Talk, urls: _Urls) -> list[dict[str, str]]:
     return links
 
 
-def _talk(catalog: Catalog, event: Event, talk: Talk, urls: _Urls) -> tuple[dict[str, Any], str]:
+def _talk(catalog: Catalog, event: Event, talk: Talk, urls: SiteUrls) -> tuple[dict[str, Any], str]:
     """Return a talk as a schedule event, and its guid."""
     # The schema wants a UUID: a catalog guid that is not one travels in meta (see _extras).
     guid = talk.guid if talk.guid and _is_uuid(talk.guid) else _guid(urls.talk(talk.slug))
@@ -187,7 +171,7 @@ def _day_bounds(talks: Iterable[Talk]) -> tuple[datetime, datetime]:
 def export_schedule(catalog: Catalog, event_slug: str, base_url: str) -> dict[str, Any]:
     """Return the schedule.json of one event, with permalinks on `base_url`."""
     event = catalog.event(event_slug)
-    urls = _Urls(base_url)
+    urls = SiteUrls(base_url)
     talks = catalog.event_talks(event.slug)
     by_day: dict[str, list[Talk]] = {}
     rooms: dict[str, None] = {}

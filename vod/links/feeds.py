@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 from vod import __version__
 from vod.links.previews import SITE_NAME
 from vod.links.share import UNTITLED, names, preview_image
-from vod.links.urls import public_recording_url
+from vod.urls import public_recording_url
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
-    from vod.links.urls import SiteUrls
     from vod.storage import Recordings
+    from vod.urls import SiteUrls
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from vod.links.share import CARD_HEIGHT, CARD_WIDTH, EMBED_HEIGHT, EMBED_WIDTH, iframe, names
-from vod.links.urls import Moment, SiteUrls
 from vod.pages import clip_bounds
 from vod.timecode import parse_moment
+from vod.urls import PlayRange, SiteUrls
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
@@ -39,7 +39,7 @@ class Embed:
     """A talk found from a URL, with the moment the URL asked for."""
 
     talk: Talk
-    moment: Moment
+    moment: PlayRange
 
 
 def dimension(raw: str | None) -> int | None:
@@ -71,7 +71,7 @@ def find_talk(url: str, catalog: Catalog, urls: SiteUrls, request_host: str | No
     start = parse_moment((query.get("t") or [""])[0])
     end = parse_moment((query.get("end") or [""])[0])
     start, end = clip_bounds(talk, start, end)
-    return Embed(talk, Moment(start, end))
+    return Embed(talk, PlayRange(start, end))
 
 
 def fit(maxwidth: int | None, maxheight: int | None, width: int, height: int) -> tuple[int, int]:

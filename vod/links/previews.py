@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from vod.links.urls import Moment
+from vod.urls import PlayRange
 
 if TYPE_CHECKING:
     from vod.links.share import PreviewImage
@@ -174,7 +174,7 @@ def video_object(
 
 
 def _at(canonical: str, seconds: int) -> str:
-    query = Moment(seconds).params()
+    query = PlayRange(seconds).params()
     return f"{canonical}?t={query['t']}" if query else canonical
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from vod.links import previews
-from vod.links.urls import Moment, SiteUrls, public_poster_url, public_recording_url
+from vod.urls import PlayRange, SiteUrls, public_poster_url, public_recording_url
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,7 +44,7 @@ class TalkLinks:
     """Everything the talk page needs to be linked, cited, embedded and previewed."""
 
     canonical: str  # the permalink, without a moment
-    moment: Moment
+    moment: PlayRange
     share_url: str  # the permalink with the page's moment (?t=, &end=)
     embed_url: str
     embed_base: str  # the embed URL without a moment, for the "share this moment" script
@@ -93,7 +93,7 @@ def cite_before(talk: Talk, event: Event, presenters: Sequence[Speaker]) -> str:
     return " ".join(parts)
 
 
-def citation(before: str, moment: Moment, url: str) -> str:
+def citation(before: str, moment: PlayRange, url: str) -> str:
     """Finish a citation: `…. Video, at 1:30. URL` (the player.js twin does the same)."""
     at = ""
     if moment.end:
@@ -130,7 +130,7 @@ def talk_links(page: TalkPage, recordings: Recordings, urls: SiteUrls) -> TalkLi
     """Build the share, cite, embed and preview data of a talk page."""
     talk = page.card.talk
     event = page.card.event
-    moment = Moment(page.start_at, page.end_at)
+    moment = PlayRange(page.start_at, page.end_at)
     canonical = urls.talk(talk.slug)
     share_url = urls.talk(talk.slug, moment)
     embed_url = urls.embed(talk.slug, moment)

@@ -16,29 +16,7 @@ from vod.web.responses import (
     redirect_old_slug,
     year_number,
 )
-from vod.web.routes import path_for
-from vod.web.state import vod_state
-
-
-class Urls:
-    """Build absolute links for JSON and feeds, from VOD_BASE_URL or the request."""
-
-    def __init__(self, request: Request) -> None:
-        base = vod_state(request).settings.base_url
-        self.base = base or str(request.base_url).rstrip("/")
-        self.request = request
-
-    def absolute(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else self.base + path
-
-    def talk(self, slug: str) -> str:
-        return self.absolute(path_for(self.request.app, "talk", slug=slug))
-
-    def speaker(self, slug: str) -> str:
-        return self.absolute(path_for(self.request.app, "speaker", slug=slug))
-
-    def event(self, slug: str) -> str:
-        return self.absolute(path_for(self.request.app, "event", event=slug))
+from vod.web.state import site_urls, vod_state
 
 
 def _next_url(request: Request, page: int, has_more: bool) -> str | None:
@@ -46,7 +24,7 @@ def _next_url(request: Request, page: int, has_more: bool) -> str | None:
         return None
     params = dict(request.query_params)
     params["page"] = str(page + 1)
-    return Urls(request).absolute(request.url.path + "?" + urlencode(params))
+    return site_urls(request).absolute(request.url.path + "?" + urlencode(params))
 
 
 def api_talks(request: Request) -> Response:
@@ -60,7 +38,7 @@ def api_talks(request: Request) -> Response:
         talks = list(state.catalog.talks_newest_first())  # built once, not per request
     size = pages.LIST_PAGE_SIZE
     chunk = talks[(page - 1) * size : page * size]
-    urls = Urls(request)
+    urls = site_urls(request)
     return JSONResponse(
         {
             "total": len(talks),
@@ -79,21 +57,25 @@ def api_talk(request: Request) -> Response:
         return moved
     state = vod_state(request)
     page = pages.talk_page(state.catalog, state.recordings, slug)
-    return JSONResponse(pages.talk_json(page, Urls(request)), headers={"Cache-Control": TALK_CACHE})
+    return JSONResponse(
+        pages.talk_json(page, site_urls(request)), headers={"Cache-Control": TALK_CACHE}
+    )
 
 
 def api_event(request: Request) -> Response:
     state = vod_state(request)
     page = pages.event_page(state.catalog, request.path_params["event"])
     return JSONResponse(
-        pages.event_json(page, Urls(request)), headers={"Cache-Control": PAGE_CACHE}
+        pages.event_json(page, site_urls(request)), headers={"Cache-Control": PAGE_CACHE}
     )
 
 
 def api_year(request: Request) -> Response:
     state = vod_state(request)
     page = pages.year_page(state.catalog, year_number(request))
-    return JSONResponse(pages.year_json(page, Urls(request)), headers={"Cache-Control": PAGE_CACHE})
+    return JSONResponse(
+        pages.year_json(page, site_urls(request)), headers={"Cache-Control": PAGE_CACHE}
+    )
 
 
 def api_search(request: Request) -> Response:
@@ -104,7 +86,7 @@ def api_search(request: Request) -> Response:
     if page.error:
         return JSONResponse({"error": page.error, "query": page.query}, status_code=status)
     results = page.results
-    urls = Urls(request)
+    urls = site_urls(request)
     if results is None:
         return JSONResponse(
             {"error": "add a query: /api/search?q=words", "query": ""}, status_code=400
@@ -128,7 +110,7 @@ def api_suggest(request: Request) -> Response:
         found = state.search.suggest(prefix)
     except IndexNotBuilt:
         found = []
-    urls = Urls(request)
+    urls = site_urls(request)
     return JSONResponse(
         {"query": prefix, "suggestions": [pages.suggestion_json(s, urls) for s in found]},
         headers={"Cache-Control": PAGE_CACHE},

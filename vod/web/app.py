@@ -16,8 +16,6 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,43 +27,13 @@ from vod.index import SearchIndex, build_index, index_state
 from vod.providers import frame_sources
 from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
-from vod.web import admin, api, html, links, responses
+from vod.urls import SiteUrls
+from vod.web import responses
 from vod.web.http_cache import ConditionalGet
-from vod.web.routes import path_for
-from vod.web.state import AppState, LiveCatalog
+from vod.web.routes import routes
+from vod.web.state import AppState, LiveCatalog, site_urls
 
 log = logging.getLogger(__name__)
-
-
-def _routes(settings: Settings) -> list[Route | Mount]:
-    # Specific paths first; every route named so templates build links with url_for.
-    return [
-        Route("/", html.home, name="home"),
-        Route("/healthz", admin.healthz, name="healthz"),
-        Route("/admin/reindex", admin.reindex, name="admin_reindex", methods=["GET", "POST"]),
-        Route("/search", html.search, name="search"),
-        # Links bloggers use (issue #4): feeds, sitemap, oEmbed, title cards, chapters.
-        Route("/feed.xml", links.site_feed, name="feed"),
-        Route("/sitemap.xml", links.sitemap, name="sitemap"),
-        Route("/oembed", links.oembed_endpoint, name="oembed"),
-        Route("/cards/{slug}.png", links.card, name="card"),
-        Route("/events/{event}/feed.xml", links.event_feed, name="event_feed"),
-        Route("/speakers/{slug}/feed.xml", links.speaker_feed, name="speaker_feed"),
-        Route("/talks/{slug}/chapters.vtt", links.talk_chapters, name="talk_chapters"),
-        Route("/events/{event}", html.event, name="event"),
-        Route("/talks/{slug}", html.talk, name="talk"),
-        Route("/embed/{slug}", html.embed, name="embed"),
-        Route("/speakers/{slug}", html.speaker, name="speaker"),
-        Route("/years/{year}", html.year, name="year"),
-        Route("/api/talks", api.api_talks, name="api_talks"),
-        Route("/api/talks/{slug}", api.api_talk, name="api_talk"),
-        Route("/api/events/{event}", api.api_event, name="api_event"),
-        Route("/api/years/{year}", api.api_year, name="api_year"),
-        Route("/api/search", api.api_search, name="api_search"),
-        Route("/api/suggest", api.api_suggest, name="api_suggest"),
-        Route("/media/{key:path}", html.media, name="media", methods=["GET", "HEAD"]),
-        Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
-    ]
 
 
 def make_templates(settings: Settings) -> Jinja2Templates:
@@ -82,23 +50,16 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     )
     env.filters["clock"] = format_clock
     env.globals["vod_version"] = __version__
-    env.globals["path_for"] = _path_for
+    # Links stay relative, so any host or CDN serves them; absolute_url is for previews.
+    env.globals["path_for"] = SiteUrls().path
     env.globals["absolute_url"] = _absolute_url
     return Jinja2Templates(env=env)
 
 
 @jinja2.pass_context
-def _path_for(context: Any, name: str, /, **params: Any) -> str:
-    """Return the path of a named route: links stay relative, so any host or CDN serves them."""
-    return path_for(context["request"].app, name, **params)
-
-
-@jinja2.pass_context
 def _absolute_url(context: Any, path: str) -> str:
     """Return `path` as a full URL, on VOD_BASE_URL when it is set."""
-    request = context["request"]
-    base = request.state.vod.settings.base_url or str(request.base_url).rstrip("/")
-    return f"{base}{path}"
+    return site_urls(context["request"]).absolute(path)
 
 
 def prepare_index(settings: Settings, catalog: Catalog) -> None:
@@ -136,7 +97,7 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
         yield {"vod": state}
 
     return Starlette(
-        routes=_routes(settings),
+        routes=routes(settings),
         lifespan=lifespan,
         middleware=[
             Middleware(SecurityHeaders),

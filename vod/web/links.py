@@ -16,10 +16,9 @@ from starlette.responses import Response
 
 from vod.links import cards, chapters, feeds, oembed
 from vod.links.share import TalkLinks, talk_links
-from vod.links.urls import SiteUrls
 from vod.web.http_cache import etag_matches
 from vod.web.responses import redirect_old_slug
-from vod.web.state import vod_state
+from vod.web.state import site_urls, vod_state
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -40,7 +39,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 def links_for(request: Request, page: TalkPage) -> TalkLinks:
     """Build what a talk page offers to share, cite and embed (called by vod.web.html.talk)."""
     state = vod_state(request)
-    return talk_links(page, state.recordings, SiteUrls.from_request(request))
+    return talk_links(page, state.recordings, site_urls(request))
 
 
 def _weak(opaque: str) -> str:
@@ -77,7 +76,7 @@ def oembed_endpoint(request: Request) -> Response:
     url = params.get("url", "")
     if not url:
         return Response("add the URL of a talk: /oembed?url=...", 400, media_type="text/plain")
-    urls = SiteUrls.from_request(request)
+    urls = site_urls(request)
     try:
         found = oembed.find_talk(url, state.catalog, urls, request.headers.get("host"))
     except oembed.OEmbedError as exc:
@@ -135,7 +134,7 @@ def talk_chapters(request: Request) -> Response:
 
 def site_feed(request: Request) -> Response:
     state = vod_state(request)
-    urls = SiteUrls.from_request(request)
+    urls = site_urls(request)
     info = feeds.FeedInfo(
         title="vod: latest recordings",
         self_url=urls.url("feed"),
@@ -151,7 +150,7 @@ def site_feed(request: Request) -> Response:
 def event_feed(request: Request) -> Response:
     state = vod_state(request)
     event = state.catalog.event(request.path_params["event"])
-    urls = SiteUrls.from_request(request)
+    urls = site_urls(request)
     info = feeds.FeedInfo(
         title=f"{event.name}: recordings",
         self_url=urls.url("event_feed", event=event.slug),
@@ -166,7 +165,7 @@ def event_feed(request: Request) -> Response:
 def speaker_feed(request: Request) -> Response:
     state = vod_state(request)
     speaker = state.catalog.speaker(request.path_params["slug"])
-    urls = SiteUrls.from_request(request)
+    urls = site_urls(request)
     info = feeds.FeedInfo(
         title=f"{speaker.display_name}: talks",
         self_url=urls.url("speaker_feed", slug=speaker.slug),
@@ -179,7 +178,7 @@ def speaker_feed(request: Request) -> Response:
 
 def sitemap(request: Request) -> Response:
     state = vod_state(request)
-    urls = SiteUrls.from_request(request)
+    urls = site_urls(request)
     key = (state.catalog.digest, urls.base)
     now = time.monotonic()
     with _sitemap_lock:  # kept on the app: each app has its own catalog and store

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from vod.errors import NotFound, TalkNotFound, YearNotFound
-from vod.web.routes import path_for
+from vod.urls import SiteUrls
 from vod.web.state import vod_state
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def redirect_old_slug(request: Request, route: str, slug: str, **params: str) ->
     current = vod_state(request).catalog.redirect_for(slug)
     if current is None:
         return None
-    target = path_for(request.app, route, slug=current, **params)
+    target = SiteUrls().path(route, slug=current, **params)
     if request.url.query:
         target += "?" + request.url.query
     return RedirectResponse(target, status_code=301)

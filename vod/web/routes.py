@@ -1,36 +1,41 @@
-"""Build a named route's path without trying every route in turn.
-
-Starlette's `app.url_path_for` walks the route table and raises an exception for each route
-that does not match the name; a talk page builds dozens of links, so that walk was a tenth of
-its rendering time. Here the route with the name is found once per application.
-"""
+"""The route table: every path of the site (vod.urls.PATHS) with the view that answers it."""
 
 from __future__ import annotations
 
-from typing import Any
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from starlette.routing import Mount
+from vod.config import Settings
+from vod.urls import PATHS, STATIC_PREFIX
+from vod.web import admin, api, html, links
 
-MAX_MOUNTED_PATHS = 256  # templates name a handful of static files
 
-
-def path_for(app: Any, name: str, /, **params: Any) -> str:
-    """Return the path of the route called `name` in `app` (Starlette's NoMatchFound if none)."""
-    by_name: dict[str, Any] | None = getattr(app.state, "_routes_by_name", None)
-    if by_name is None:
-        by_name = {r.name: r for r in app.routes if getattr(r, "name", None)}
-        app.state._routes_by_name = by_name
-    route = by_name.get(name)
-    if route is not None and not isinstance(route, Mount):
-        return str(route.url_path_for(name, **params))
-    # Mounts ("static"): the few asset paths the templates name, remembered per application.
-    mounted: dict[tuple[Any, ...], str] | None = getattr(app.state, "_mounted_paths", None)
-    if mounted is None:
-        mounted = app.state._mounted_paths = {}
-    key = (name, *sorted(params.items()))
-    path = mounted.get(key)
-    if path is None:
-        path = str(app.url_path_for(name, **params))
-        if len(mounted) < MAX_MOUNTED_PATHS:
-            mounted[key] = path
-    return path
+def routes(settings: Settings) -> list[Route | Mount]:
+    """Return the app's routes, specific paths first, each named as in PATHS."""
+    return [
+        Route(PATHS["home"], html.home, name="home"),
+        Route(PATHS["healthz"], admin.healthz, name="healthz"),
+        Route(PATHS["admin_reindex"], admin.reindex, name="admin_reindex", methods=["GET", "POST"]),
+        Route(PATHS["search"], html.search, name="search"),
+        # Links bloggers use (issue #4): feeds, sitemap, oEmbed, title cards, chapters.
+        Route(PATHS["feed"], links.site_feed, name="feed"),
+        Route(PATHS["sitemap"], links.sitemap, name="sitemap"),
+        Route(PATHS["oembed"], links.oembed_endpoint, name="oembed"),
+        Route(PATHS["card"], links.card, name="card"),
+        Route(PATHS["event_feed"], links.event_feed, name="event_feed"),
+        Route(PATHS["speaker_feed"], links.speaker_feed, name="speaker_feed"),
+        Route(PATHS["talk_chapters"], links.talk_chapters, name="talk_chapters"),
+        Route(PATHS["event"], html.event, name="event"),
+        Route(PATHS["talk"], html.talk, name="talk"),
+        Route(PATHS["embed"], html.embed, name="embed"),
+        Route(PATHS["speaker"], html.speaker, name="speaker"),
+        Route(PATHS["year"], html.year, name="year"),
+        Route(PATHS["api_talks"], api.api_talks, name="api_talks"),
+        Route(PATHS["api_talk"], api.api_talk, name="api_talk"),
+        Route(PATHS["api_event"], api.api_event, name="api_event"),
+        Route(PATHS["api_year"], api.api_year, name="api_year"),
+        Route(PATHS["api_search"], api.api_search, name="api_search"),
+        Route(PATHS["api_suggest"], api.api_suggest, name="api_suggest"),
+        Route(PATHS["media"], html.media, name="media", methods=["GET", "HEAD"]),
+        Mount(STATIC_PREFIX, StaticFiles(directory=settings.static_dir), name="static"),
+    ]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from vod import heap
 from vod.errors import CatalogError, IndexNotBuilt
+from vod.urls import SiteUrls
 from vod.web.page_cache import RenderedPages
 
 if TYPE_CHECKING:
@@ -127,3 +128,8 @@ def vod_state(request: Request) -> AppState:
     """Return the app state of a request (set up by the lifespan)."""
     state: AppState = request.state.vod
     return state
+
+
+def site_urls(request: Request) -> SiteUrls:
+    """Return the URL builder of a request: on VOD_BASE_URL when it is set, else its host."""
+    return SiteUrls(vod_state(request).settings.base_url or str(request.base_url))

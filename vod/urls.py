@@ -1,20 +1,55 @@
-"""Absolute links to talks, moments, embeds, cards and feeds, on VOD_BASE_URL or the request."""
+"""The site's URLs: its paths by route name, and SiteUrls, which builds every link from them.
+
+The app's route table (vod/web/routes.py) is made from PATHS, so every link that pages, feeds,
+oEmbed, the schedule export and the templates build names a route that exists, and the route
+table is never searched to build one.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from vod.timecode import format_clock
-from vod.web.routes import path_for
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
-
     from vod.catalog import Talk
     from vod.storage import Recordings
+
+STATIC_PREFIX = "/static"  # where the app mounts vod/static
+# Every path of the site, by route name (the public surface: PRODUCT.md). The route table
+# decides their order; `{key:path}` is a Starlette convertor (the key may hold slashes).
+PATHS: dict[str, str] = {
+    "home": "/",
+    "healthz": "/healthz",
+    "admin_reindex": "/admin/reindex",
+    "search": "/search",
+    "feed": "/feed.xml",
+    "sitemap": "/sitemap.xml",
+    "oembed": "/oembed",
+    "card": "/cards/{slug}.png",
+    "event_feed": "/events/{event}/feed.xml",
+    "speaker_feed": "/speakers/{slug}/feed.xml",
+    "talk_chapters": "/talks/{slug}/chapters.vtt",
+    "event": "/events/{event}",
+    "talk": "/talks/{slug}",
+    "embed": "/embed/{slug}",
+    "speaker": "/speakers/{slug}",
+    "year": "/years/{year}",
+    "api_talks": "/api/talks",
+    "api_talk": "/api/talks/{slug}",
+    "api_event": "/api/events/{event}",
+    "api_year": "/api/years/{year}",
+    "api_search": "/api/search",
+    "api_suggest": "/api/suggest",
+    "media": "/media/{key:path}",
+    "static": STATIC_PREFIX + "/{path}",
+}
+# The same paths as str.format templates: a convertor's name is no part of the path.
+_FORMATS = {name: re.sub(r"\{(\w+):\w+\}", r"{\1}", path) for name, path in PATHS.items()}
 
 # File suffixes of an external URL that is the video itself, not a page that plays it
 # (a YouTube or Vimeo page URL must never be offered as an enclosure or contentUrl).
@@ -24,7 +59,7 @@ MEDIA_SUFFIXES = frozenset(
 
 
 @dataclass(frozen=True)
-class Moment:
+class PlayRange:
     """Where a link starts playing (`?t=`) and, for a clip, where it stops (`&end=`)."""
 
     start: int | None = None
@@ -46,52 +81,37 @@ class Moment:
         return format_clock(self.start) if self.start else ""
 
 
-_SLOT = "vod-slug-slot"  # stands for the slug in a cached route template
-
-
 class SiteUrls:
-    """Build absolute URLs of named routes, on VOD_BASE_URL when it is set."""
+    """Build the site's paths, and its absolute URLs on `base` (VOD_BASE_URL or the request's)."""
 
-    def __init__(self, base: str, app: Any) -> None:
+    def __init__(self, base: str = "") -> None:
         self.base = base.rstrip("/")
-        self.app = app
-        self._templates: dict[str, str] = {}
 
-    @classmethod
-    def from_request(cls, request: Request) -> SiteUrls:
-        base = request.state.vod.settings.base_url or str(request.base_url)
-        return cls(base, request.app)
+    def path(self, name: str, **params: Any) -> str:
+        """Return the path of the route called `name` (KeyError for an unknown route)."""
+        return _FORMATS[name].format(**params)
 
     def absolute(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.base + path
-
-    def path(self, name: str, **params: Any) -> str:
-        return path_for(self.app, name, **params)
 
     def url(self, name: str, query: dict[str, str] | None = None, **params: Any) -> str:
         url = self.absolute(self.path(name, **params))
         return f"{url}?{urlencode(query)}" if query else url
 
-    def _by_slug(self, name: str, slug: str, query: dict[str, str] | None = None) -> str:
-        # Sitemaps build tens of thousands of these: look the route up once per name. Catalog
-        # slugs are lowercase letters, digits and hyphens, so they need no quoting.
-        template = self._templates.get(name)
-        if template is None:
-            template = self._templates[name] = self.url(name, slug=_SLOT)
-        url = template.replace(_SLOT, slug)
-        return f"{url}?{urlencode(query)}" if query else url
+    def talk(self, slug: str, moment: PlayRange | None = None) -> str:
+        return self.url("talk", moment.params() if moment else None, slug=slug)
 
-    def talk(self, slug: str, moment: Moment | None = None) -> str:
-        return self._by_slug("talk", slug, moment.params() if moment else None)
-
-    def embed(self, slug: str, moment: Moment | None = None) -> str:
-        return self._by_slug("embed", slug, moment.params() if moment else None)
+    def embed(self, slug: str, moment: PlayRange | None = None) -> str:
+        return self.url("embed", moment.params() if moment else None, slug=slug)
 
     def card(self, slug: str, width: int | None = None) -> str:
-        return self._by_slug("card", slug, {"w": str(width)} if width else None)
+        return self.url("card", {"w": str(width)} if width else None, slug=slug)
 
     def speaker(self, slug: str) -> str:
-        return self._by_slug("speaker", slug)
+        return self.url("speaker", slug=slug)
+
+    def event(self, slug: str) -> str:
+        return self.url("event", event=slug)
 
     def site_root(self) -> str:
         return self.url("home")
