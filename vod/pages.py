@@ -18,7 +18,7 @@ from vod.timecode import format_clock, format_duration
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Event, SessionGroup, Speaker, SpeakerRole, Talk
-    from vod.index import Cue, Facet, Moment, SearchIndex, SearchResults, Suggestion
+    from vod.index import Cue, Facet, SaidAt, SearchIndex, SearchResults, Suggestion
     from vod.index.facets import QueryParams
     from vod.storage import Playback, Recordings
     from vod.urls import SiteUrls
@@ -252,7 +252,7 @@ class SearchHitCard:
     matched_in: str
     via_recording: bool
     score: float
-    moment: Moment | None = None  # where the words were said: a transcript cue and its start
+    moment: SaidAt | None = None  # where the words were said: a transcript cue and its start
 
 
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}

@@ -3,7 +3,7 @@
 from vod.index.build import IndexInfo, build_index, current_version, index_state, prune_versions
 from vod.index.facets import Facet, FacetValue, Filters
 from vod.index.searcher import MAX_PAGE, SORTS, Hit, SearchIndex, SearchResults
-from vod.index.snippets import Moment
+from vod.index.snippets import SaidAt
 from vod.index.suggest import Suggestion
 from vod.index.transcript import Cue
 from vod.index.whoosh_fixes import apply as _apply_whoosh_fixes
@@ -21,7 +21,7 @@ __all__ = [
     "Filters",
     "Hit",
     "IndexInfo",
-    "Moment",
+    "SaidAt",
     "SearchIndex",
     "SearchResults",
     "Suggestion",

@@ -30,7 +30,7 @@ from vod.index.query import (
 )
 from vod.index.schema import FIELD_BOOSTS
 from vod.index.scoring import BM25Scorer, OutOfTime, read_frequent_terms
-from vod.index.snippets import Moment, make_snippet
+from vod.index.snippets import SaidAt, make_snippet
 from vod.index.spelling import Speller
 from vod.index.suggest import LIMIT as SUGGESTIONS
 from vod.index.suggest import Suggester, Suggestion
@@ -63,7 +63,7 @@ class Hit:
     snippet: str  # HTML: escaped text with <mark> around matched words
     matched_in: str  # which field the snippet comes from
     via_recording: bool = False  # a name matched only the recording's presenters
-    moment: Moment | None = None  # where the words were said in the recording, if they were
+    moment: SaidAt | None = None  # where the words were said in the recording, if they were
 
 
 @dataclass(frozen=True)

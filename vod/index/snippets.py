@@ -27,7 +27,7 @@ _PREFERENCE = ("abstract", "title", "speakers", "recording_speakers", "transcrip
 
 
 @dataclass(frozen=True)
-class Moment:
+class SaidAt:
     """Where a hit's words were said in the recording: a cue start and its marked text."""
 
     start: int  # seconds into the recording
@@ -39,7 +39,7 @@ class Snippet:
     html: str  # escaped text with <mark> around matched words
     matched_in: str  # a SNIPPET_LABELS value, or "" for the plain start of the abstract
     via_recording: bool  # a name matched only the recording's presenters
-    moment: Moment | None
+    moment: SaidAt | None
 
 
 class EscapingFormatter(highlight.Formatter):  # type: ignore[misc]
@@ -129,7 +129,7 @@ def make_snippet(
     if cue is not None:
         marked = _mark(cue.text, terms.get("transcript", frozenset()), TEXT_ANALYZER, whole=True)
         found["transcript"] = marked
-        moment = Moment(cue.start, marked[0] or html.escape(cue.text, quote=True))
+        moment = SaidAt(cue.start, marked[0] or html.escape(cue.text, quote=True))
     via_recording = bool(found["recording_speakers"][1]) and not found["speakers"][1]
     if via_recording is False and found["speakers"][1]:
         found["recording_speakers"] = ("", frozenset())  # one list of names is enough
