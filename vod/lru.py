@@ -12,10 +12,16 @@ V = TypeVar("V")
 
 
 class LruCache(Generic[V]):
-    """Keep at most `size` values; the least recently used goes first."""
+    """Keep values up to `size`; the least recently used goes first.
 
-    def __init__(self, size: int) -> None:
+    `size` counts values, or with `weigh` the sum of their weights (postings of a decoded
+    posting list, say); then the most recent value is kept whatever its weight.
+    """
+
+    def __init__(self, size: int, weigh: Callable[[V], int] | None = None) -> None:
         self.size = size
+        self._weigh = weigh
+        self.weight = 0  # the values' total weight (their number without `weigh`)
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
         self._making: dict[Hashable, threading.Event] = {}  # values being made, by key
@@ -30,11 +36,16 @@ class LruCache(Generic[V]):
             return value
 
     def put(self, key: Hashable, value: V) -> None:
+        weigh = self._weigh or _one
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.weight -= weigh(old)
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self.weight += weigh(value)
+            while self.weight > self.size and len(self._items) > (1 if self._weigh else 0):
+                _, dropped = self._items.popitem(last=False)
+                self.weight -= weigh(dropped)
 
     def get_or_make(
         self,
@@ -73,3 +84,7 @@ class LruCache(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _one(value: object) -> int:
+    return 1

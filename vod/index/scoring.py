@@ -7,26 +7,39 @@ whether it is still active: on the pyvideo corpus `python` (12k matches in eight
 statistics, and combines the per-term results as dictionaries: OR adds, AND intersects (the
 rarest word first, so blocks without a candidate are never decoded), AND NOT removes.
 
-The scores are Whoosh's own (tests/test_search_index.py::test_posting_list_scores_equal_whooshs
-compares them, document by document).
-A query shape it does not know (a phrase, a range) is scored by Whoosh's matcher for that part
-only; a query it cannot take at all returns None, and the caller uses Whoosh's collector.
+An index of several segments (a parallel build writes two, every incremental update adds one)
+is read segment by segment: a document's number is its segment's offset plus its number there,
+as Whoosh numbers them, and deleted documents are left out. The statistics (idf, average field
+length) are the whole index's, as Whoosh's own scorer takes them from the top searcher.
+
+The scores are Whoosh's own: tests/test_search_index.py::test_posting_list_scores_equal_whooshs
+compares them document by document on one segment, tests/test_index_scoring.py on several. A query shape it does not
+know (a phrase, a range) is scored by Whoosh's matcher for that part only; a query it cannot
+take at all returns None, and the caller uses Whoosh's collector.
+
+When the time budget runs out, the run stops reading words it has not started and keeps what it
+scored (issue #12, "partial answers"): an OR keeps the words read so far, an AND the documents
+that have the words read so far, each with its score so far, so the caller ranks those by score.
+Words to leave out (NOT) are still applied to what is kept, within a grace period after the
+budget; past that the run gives up (OutOfTime).
 """
 
 from __future__ import annotations
 
 import json
 from array import array
-from bisect import bisect_right
-from collections import OrderedDict
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
 
 from vod.index import budget
+from vod.lru import LruCache
 
 Scores = dict[int, float]
 # Posting lists of at least CACHE_MIN documents are decoded once and kept, up to CACHE_POSTINGS
@@ -35,6 +48,10 @@ Scores = dict[int, float]
 # searched again and again.
 CACHE_MIN = 256
 CACHE_POSTINGS = 1_000_000
+# After the budget, the words to leave out are still applied to what was scored, for at most
+# this share of the budget more; beyond it the search gives up.
+GRACE = 0.5
+CHECK_EVERY = 64  # documents a Whoosh matcher (a phrase) steps between looks at the clock
 FREQUENT_FILE = "frequent.json"  # the terms a new version decodes first, chosen by the build
 FREQUENT_TERMS = 300  # terms listed, the most used first, over every searched field
 
@@ -64,11 +81,36 @@ def read_frequent_terms(folder: Path) -> list[tuple[str, str]]:
 
 
 class OutOfTime(Exception):
-    """The query's time budget ran out before every posting list was read."""
+    """The query's time budget (and its grace) ran out before the words to leave out were read."""
 
 
 class Unsupported(Exception):
     """A query shape this module does not score (the caller falls back to Whoosh)."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Scores of a query's matches; `partial` when the budget stopped the reading early."""
+
+    scores: Scores
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One segment of the index: its reader, its searcher, where its document numbers start."""
+
+    reader: Any
+    searcher: Any
+    offset: int
+    deleted: frozenset[int]  # numbers within the segment
+
+
+Decoded = tuple["array[int]", "array[float]"]
+
+
+def _postings_count(decoded: Decoded) -> int:
+    return len(decoded[0])
 
 
 class BM25Scorer:
@@ -79,15 +121,25 @@ class BM25Scorer:
         self.searcher = searcher
         self.reader = searcher.reader()
         weighting = searcher.weighting
-        self.usable = isinstance(weighting, BM25F) and self.reader.is_atomic()
+        self.usable = isinstance(weighting, BM25F)
+        self.segments = [
+            _Segment(
+                sub.reader(),
+                sub,
+                int(offset),
+                frozenset(sub.reader().deleted_docs_set)
+                if sub.reader().has_deletions()
+                else frozenset(),
+            )
+            for sub, offset in searcher.leaf_searchers()
+        ]
         self.B = getattr(weighting, "B", 0.75)
         self.K1 = getattr(weighting, "K1", 1.2)
         self.field_B: dict[str, float] = dict(getattr(weighting, "_field_B", {}))
         self.doc_count = int(self.reader.doc_count_all())
         self._norms: dict[str, list[float]] = {}
         # Decoded posting lists of frequent terms: (document numbers, unboosted scores).
-        self._cache: OrderedDict[tuple[str, bytes], tuple[array[int], array[float]]] = OrderedDict()
-        self._cached_postings = 0
+        self._cache: LruCache[Decoded] = LruCache(CACHE_POSTINGS, weigh=_postings_count)
         if self.usable:
             for fieldname in fields:  # ~25 ms a field on pyvideo: at open, not in a search
                 if fieldname in searcher.schema and searcher.schema[fieldname].scorable:
@@ -102,24 +154,18 @@ class BM25Scorer:
             avg = searcher.avg_field_length(fieldname) or 1
             k1 = self.K1
             # A document without the field has length 0; it has no posting there either.
-            lengths = _field_lengths(searcher, fieldname, self.doc_count)
+            lengths = [
+                n
+                for segment in self.segments
+                for n in _field_lengths(segment.searcher, fieldname, segment.reader.doc_count_all())
+            ]
             norms = [k1 * ((1 - b) + b * (fl or 1) / avg) for fl in lengths]
             self._norms[fieldname] = norms
         return norms
 
-    def cached(self, key: tuple[str, bytes]) -> tuple[array[int], array[float]] | None:
-        found = self._cache.get(key)
-        if found is not None:
-            self._cache.move_to_end(key)
-        return found
-
-    def remember(self, key: tuple[str, bytes], ids: array[int], scores: array[float]) -> None:
-        """Keep a decoded posting list, forgetting the least recently used beyond the budget."""
-        self._cache[key] = (ids, scores)
-        self._cached_postings += len(ids)
-        while self._cached_postings > CACHE_POSTINGS and len(self._cache) > 1:
-            _, (old, _) = self._cache.popitem(last=False)
-            self._cached_postings -= len(old)
+    def cached(self, key: tuple[str, bytes]) -> Decoded | None:
+        """A decoded posting list kept from an earlier search, or None."""
+        return self._cache.get(key)
 
     def weigh(
         self, fieldname: str, btext: bytes, boost: float
@@ -141,15 +187,17 @@ class BM25Scorer:
 
         return bm25
 
-    def decode(
-        self, fieldname: str, btext: bytes, run: _Run | None = None
-    ) -> tuple[array[int], array[float]]:
-        """Read a whole posting list with its unboosted scores, and keep it (see CACHE_MIN)."""
-        postings = self.reader.postings(fieldname, btext)
+    def decode(self, fieldname: str, btext: bytes, run: _Run | None = None) -> Decoded | None:
+        """Read a whole posting list with its unboosted scores, and keep it (see CACHE_MIN).
+
+        None when the run's budget stopped the reading: a list read in part is never kept.
+        """
         run = run or _Run(self, float("inf"))
-        unboosted = run._read(postings, None, self.weigh(fieldname, btext, 1.0))
+        unboosted = run._read(fieldname, btext, None, self.weigh(fieldname, btext, 1.0))
+        if run.partial:
+            return None
         decoded = (array("I", unboosted), array("d", unboosted.values()))
-        self.remember((fieldname, btext), *decoded)
+        self._cache.put((fieldname, btext), decoded)
         return decoded
 
     def warm(self, terms: Iterable[tuple[str, str]], postings: int, hold: Callable[[], Any]) -> int:
@@ -179,20 +227,39 @@ class BM25Scorer:
 
         Raise OutOfTime when `deadline` (a vod.index.budget.now() value) passes.
         """
-        return self.score_within(q, None, deadline)
+        found = self.run(q, None, deadline)
+        if found is not None and found.partial:
+            raise OutOfTime
+        return None if found is None else found.scores
 
     def score_within(self, q: wq.Query, docs: set[int] | None, deadline: float) -> Scores | None:
         """Like score(), for the documents `docs` only (None: every document)."""
+        found = self.run(q, docs, deadline)
+        if found is not None and found.partial:
+            raise OutOfTime
+        return None if found is None else found.scores
+
+    def run(self, q: wq.Query, docs: set[int] | None, deadline: float) -> Scored | None:
+        """Score `q` (within `docs`), keeping what was scored when `deadline` passes.
+
+        None when the query has a shape this module does not score. Raise OutOfTime only when
+        the grace after the deadline passes too (see the module's docstring).
+        """
         if not self.usable:
             return None
+        run = _Run(self, deadline)
         try:
-            return _Run(self, deadline).scores(q, docs)
+            scores = run.scores(q, docs)
         except Unsupported:
             return None
+        return Scored(scores, run.partial)
 
 
 def _field_lengths(searcher: Any, fieldname: str, doc_count: int) -> list[int]:
-    """Each document's length in a field, as Whoosh's scorer sees it (a one-byte estimate)."""
+    """Each document's length in a field, as Whoosh's scorer sees it (a one-byte estimate).
+
+    `searcher` is one segment's: the lengths are numbered within that segment.
+    """
     try:
         # Whoosh 3 keeps lengths in a column per field; reading it whole is 60x faster than
         # asking doc_field_length() per document (which looks for the column file each time).
@@ -211,13 +278,23 @@ def _field_lengths(searcher: Any, fieldname: str, doc_count: int) -> list[int]:
 
 
 class _Run:
+    """One query's scoring: the clock, and whether the budget cut the reading short."""
+
     def __init__(self, scorer: BM25Scorer, deadline: float) -> None:
         self.scorer = scorer
         self.deadline = deadline
+        # Past the deadline, what was read is kept; past this one too, nothing is.
+        self.last = deadline + GRACE * max(0.0, deadline - budget.now())
+        self.partial = False
 
-    def _tick(self) -> None:
-        if budget.now() > self.deadline:
-            raise OutOfTime
+    def _late(self) -> bool:
+        """Tell whether the budget is spent (and remember it); past its grace, give up."""
+        now = budget.now()
+        if now > self.deadline:
+            self.partial = True
+            if now > self.last:
+                raise OutOfTime
+        return self.partial
 
     def scores(self, q: wq.Query, within: set[int] | None) -> Scores:
         """Score `q`; with `within`, only those documents (the others are not read)."""
@@ -229,7 +306,10 @@ class _Run:
             if q.scale is not None:
                 raise Unsupported("coordinated OR")
             out: Scores = {}
-            for sub in q.subqueries:
+            # The heaviest fields first: when the budget runs out, what is kept counts most.
+            for sub in sorted(q.subqueries, key=lambda sub: -sub.boost):
+                if self.partial:
+                    break
                 _add(out, self.scores(sub, within))
             return _boosted(out, q.boost)
         if isinstance(q, wq.And):
@@ -237,12 +317,12 @@ class _Run:
         if isinstance(q, wq.AndNot):
             positive = self.scores(q.a, within)
             if positive:
-                for docnum in self._docs(q.b, set(positive)):
+                for docnum in self._excluded(q.b, positive):
                     positive.pop(docnum, None)
             return positive
         if isinstance(q, wq.AndMaybe):
             required = self.scores(q.a, within)
-            if required:
+            if required and not self.partial:
                 _add(required, self.scores(q.b, set(required)), only_existing=True)
             return required
         if isinstance(q, wq.Not | wq.Every | wq.Prefix | wq.Wildcard | wq.FuzzyTerm):
@@ -257,18 +337,33 @@ class _Run:
         positives.sort(key=self._estimate)
         out = self.scores(positives[0], within)
         for sub in positives[1:]:
-            if not out:
-                return {}
+            if not out or self.partial:
+                break  # out of time: the documents that have the words read so far
             more = self.scores(sub, set(out))
-            out = {d: s + more[d] for d, s in out.items() if d in more}
+            if self.partial:  # read in part: the documents it did not reach stay, unverified
+                out = {d: s + more.get(d, 0.0) for d, s in out.items()}
+            else:
+                out = {d: s + more[d] for d, s in out.items() if d in more}
+        if not out:
+            return {}
         for sub in negatives:
-            if not out:
-                break
-            for docnum in self._docs(sub.query, set(out)):
+            for docnum in self._excluded(sub.query, out):
                 out.pop(docnum, None)
             # Whoosh scores NOT as a match of weight 1 for every document it lets through.
             out = {d: s + sub.boost for d, s in out.items()}
         return out
+
+    def _excluded(self, q: wq.Query, among: Scores) -> set[int]:
+        """The documents of `among` that `q` matches, read whole even past the deadline."""
+        partial, self.partial, deadline = self.partial, False, self.deadline
+        self.deadline = self.last  # words to leave out are honoured within the grace
+        try:
+            found = set(self.scores(q, set(among)))
+            if self.partial:  # even the grace ran out: nothing can be shown safely
+                raise OutOfTime
+            return found
+        finally:
+            self.partial, self.deadline = partial, deadline
 
     def _estimate(self, q: wq.Query) -> int:
         """How many documents a query may match, to intersect the rarest first."""
@@ -288,13 +383,9 @@ class _Run:
             return int(q.estimate_size(reader))
         return int(self.scorer.doc_count)
 
-    def _docs(self, q: wq.Query, within: set[int]) -> set[int]:
-        return set(self.scores(q, within))
-
     def _term(self, q: wq.Term, within: set[int] | None) -> Scores:
         scorer = self.scorer
-        searcher = scorer.searcher
-        schema = searcher.schema
+        schema = scorer.searcher.schema
         fieldname = q.fieldname
         if fieldname not in schema:
             return {}
@@ -303,13 +394,14 @@ class _Run:
             btext = field.to_bytes(q.text)
         except ValueError:
             return {}
-        if (fieldname, btext) not in scorer.reader:
+        if (fieldname, btext) not in scorer.reader or self._late():
             return {}
-        self._tick()
         boost = q.boost
         cached = scorer.cached((fieldname, btext))
         if cached is None and scorer.reader.doc_frequency(fieldname, btext) >= CACHE_MIN:
             cached = scorer.decode(fieldname, btext, self)
+            if cached is None:  # out of time while decoding: nothing of this word is kept
+                return {}
         if cached is not None:
             ids, scores = cached
             if within is None:
@@ -317,64 +409,106 @@ class _Run:
                     return dict(zip(ids, scores, strict=True))
                 return {d: s * boost for d, s in zip(ids, scores, strict=True)}
             return {d: s * boost for d, s in zip(ids, scores, strict=True) if d in within}
-        postings = scorer.reader.postings(fieldname, btext)
-        return self._read(postings, within, scorer.weigh(fieldname, btext, boost))
+        return self._read(fieldname, btext, within, scorer.weigh(fieldname, btext, boost))
 
     def _read(
         self,
-        postings: Any,
+        fieldname: str,
+        btext: bytes,
         within: set[int] | None,
         weigh: Callable[[Any, Any], list[float]],
     ) -> Scores:
+        """Score a term's postings in every segment (within `within`), until the deadline."""
         out: Scores = {}
-        blocks = _Blocks(postings)
         wanted = sorted(within) if within is not None else None
-        start = 0
+        for segment in self.scorer.segments:
+            if (fieldname, btext) not in segment.reader:
+                continue
+            postings = segment.reader.postings(fieldname, btext)
+            if isinstance(postings, FilterMatcher):
+                postings = postings.child  # deleted documents are left out below, a block at once
+            if not self._segment(_Blocks(postings), segment, within, wanted, weigh, out):
+                break
+        return out
+
+    def _segment(
+        self,
+        blocks: _Blocks,
+        segment: _Segment,
+        within: set[int] | None,
+        wanted: list[int] | None,
+        weigh: Callable[[Any, Any], list[float]],
+        out: Scores,
+    ) -> bool:
+        """Add one segment's postings to `out`; False when the budget stopped the reading."""
+        offset, deleted = segment.offset, segment.deleted
+        start = bisect_left(wanted, offset) if wanted is not None else 0
         while blocks.active():
             if wanted is not None:
                 if start >= len(wanted):
                     break
-                if wanted[start] > blocks.max_id():
+                if wanted[start] > offset + blocks.max_id():
                     blocks.next()  # no candidate in this block: not decoded
                     continue
-            ids, tfs = blocks.read()
-            if within is None:
-                out.update(zip(ids, weigh(ids, tfs), strict=True))
+            local, tfs = blocks.read()
+            if deleted:
+                pairs = [
+                    (offset + d, tf)
+                    for d, tf in zip(local, tfs, strict=True)
+                    if d not in deleted and (within is None or offset + d in within)
+                ]
+            elif within is not None:
+                pairs = [
+                    (offset + d, tf)
+                    for d, tf in zip(local, tfs, strict=True)
+                    if offset + d in within
+                ]
             else:
-                pairs = [(d, tf) for d, tf in zip(ids, tfs, strict=True) if d in within]
-                if pairs:
-                    kept = [d for d, _ in pairs]
-                    out.update(zip(kept, weigh(kept, [tf for _, tf in pairs]), strict=True))
-                assert wanted is not None
-                start = bisect_right(wanted, blocks.max_id(), start)
+                ids = [offset + d for d in local] if offset else local
+                out.update(zip(ids, weigh(ids, tfs), strict=True))
+                pairs = []
+            if pairs:
+                ids = [d for d, _ in pairs]
+                out.update(zip(ids, weigh(ids, [tf for _, tf in pairs]), strict=True))
+            if wanted is not None:
+                start = bisect_right(wanted, offset + blocks.max_id(), start)
             blocks.next()
-            self._tick()
-        return out
+            if self._late():
+                return False
+        return True
 
     def _whoosh(self, q: wq.Query, within: set[int] | None) -> Scores:
-        """Score a part this module does not know (a phrase) with Whoosh's matcher."""
-        searcher = self.scorer.searcher
-        self._tick()
-        matcher = q.matcher(searcher, searcher.context())
+        """Score a part this module does not know (a phrase) with Whoosh's matcher, per segment."""
         out: Scores = {}
-        if within is None:
+        wanted = sorted(within) if within is not None else None
+        for segment in self.scorer.segments:
+            if self._late():
+                return out
+            matcher = q.matcher(segment.searcher, segment.searcher.context())
+            offset = segment.offset
             n = 0
-            while matcher.is_active():
-                out[matcher.id()] = matcher.score()
-                matcher.next()
+            if wanted is None:
+                while matcher.is_active():
+                    out[offset + matcher.id()] = matcher.score()
+                    matcher.next()
+                    n += 1
+                    if n % CHECK_EVERY == 0 and self._late():
+                        return out
+                continue
+            end = offset + segment.reader.doc_count_all()
+            for docnum in wanted[bisect_left(wanted, offset) : bisect_left(wanted, end)]:
                 n += 1
-                if n & 0x3FF == 0:
-                    self._tick()
-            return out
-        for docnum in sorted(within):
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
+                if n % CHECK_EVERY == 0 and self._late():
+                    return out
                 if not matcher.is_active():
                     break
-            if matcher.id() == docnum:
-                out[docnum] = matcher.score()
+                local = docnum - offset
+                if matcher.id() < local:
+                    matcher.skip_to(local)
+                    if not matcher.is_active():
+                        break
+                if matcher.id() == local:
+                    out[docnum] = matcher.score()
         return out
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
 from vod import heap
 from vod.errors import IndexNotBuilt, QueryError
-from vod.index import budget
+from vod.index import budget, guards
 from vod.index.build import IndexInfo, current_version, write_lease
 from vod.index.collect import Matches, browse, collect, field_terms, first
 from vod.index.facets import FACETS_FILE, Facet, FacetTable, Filters
@@ -301,20 +302,20 @@ class SearchIndex:
                 found = browse(table.doc_count, allowed)
                 sort = "newest" if sort == "relevance" else sort
             else:
-                parsed = parse_query(text, searcher.schema)
+                parsed = _parse(text, searcher.schema)
                 query = expand_prefixes(parsed.query, reader)
                 found = self._find(current, parsed, query, allowed, deadline)
                 if not found.scored and not found.partial:
                     corrected = self._correct(current, text, rare_too=False)
                     if corrected:
-                        fixed = parse_query(corrected, searcher.schema)
+                        fixed = _parse(corrected, searcher.schema, refuse=False)
                         retry = expand_prefixes(fixed.query, reader)
                         again = self._find(current, fixed, retry, allowed, deadline)
                         if again.scored:
                             found, query, searched_corrected = again, retry, True
                     if not found.scored:
                         # No talk has every word: rank those that have some of them.
-                        loose = expand_prefixes(parsed.any_terms, reader)
+                        loose = expand_prefixes(_guarded(parsed.any_terms), reader)
                         again = self._find(current, parsed, loose, allowed, deadline)
                         if again.scored:
                             found, query, any_terms = again, loose, True
@@ -352,26 +353,37 @@ class SearchIndex:
         allowed: frozenset[int] | None,
         deadline: float,
     ) -> Matches:
-        """Every match of `query`, scored; the best get their exact phrase's bonus."""
+        """Every match of `query`, scored; the best get their exact phrase's bonus.
+
+        When the budget runs out, the matches scored so far are kept and ranked by score
+        (scoring.py says which), and the results say they are partial.
+        """
         try:
-            scores = current.scorer.score(query, deadline)
-            if scores is None:  # a shape the posting-list scorer does not know
+            run = current.scorer.run(query, None, deadline)
+            if run is None:  # a shape the posting-list scorer does not know
                 found = collect(current.searcher, query, allowed, deadline)
             else:
+                scores = run.scores
                 found = Matches(
                     list(scores),
                     [(s, -d) for d, s in scores.items() if allowed is None or d in allowed],
+                    partial=run.partial,
                 )
-            if parsed.phrase is not None and found.scored:
+            if parsed.phrase is not None and found.scored and not found.partial:
                 best = heapq.nlargest(RERANK, found.scored)
-                bonus = current.scorer.score_within(
+                bonus = current.scorer.run(
                     parsed.phrase, {-negated for _, negated in best}, deadline
                 )
-                if bonus:
-                    found.scored = [(s + bonus.get(-n, 0.0), n) for s, n in found.scored]
+                if bonus is not None and bonus.scores:
+                    # A bonus read in part is still a bonus where it was read.
+                    extra = bonus.scores
+                    found.scored = [(s + extra.get(-n, 0.0), n) for s, n in found.scored]
+                    found.partial |= bonus.partial
         except OutOfTime:
             log.warning("search for %r ran out of time", parsed.text)
             return Matches([], [], partial=True)
+        if found.partial:
+            log.warning("search for %r ran out of time; ranked what was scored", parsed.text)
         return found
 
     def _correct(self, current: _Open, text: str, rare_too: bool) -> str | None:
@@ -413,6 +425,22 @@ class SearchIndex:
     def suggest(self, prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
         """Return titles and speaker names with a word starting with `prefix`."""
         return self._current().suggester().suggest(prefix, limit)
+
+
+def _parse(text: str, schema: Any, refuse: bool = True) -> ParsedQuery:
+    """Parse cleaned text, then rewrite or refuse what has no bound (guards.py)."""
+    parsed = parse_query(text, schema)
+    if not refuse:
+        return replace(parsed, query=_guarded(parsed.query))
+    return replace(parsed, query=guards.guard(parsed.query))
+
+
+def _guarded(q: Any) -> Any:
+    """`q` with its unbounded parts rewritten; nothing (NullQuery) when nothing is left."""
+    try:
+        return guards.guard(q)
+    except QueryError:
+        return wq.NullQuery
 
 
 def _positions(reader: Any, docnum: int, words: frozenset[str]) -> list[tuple[str, list[int]]]:

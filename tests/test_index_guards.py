@@ -1,0 +1,176 @@
+"""No query pins a core (issue #10, item 5): unbounded shapes are rewritten or refused before
+they run (vod/index/guards.py), and generated hostile queries stay within the budget."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import query as wq
+
+from tests.conftest import SAMPLE_CATALOG
+from vod.catalog import load_catalog
+from vod.errors import QueryError
+from vod.index import SearchIndex, build_index, guards
+from vod.index import searcher as searcher_module
+from vod.index.query import clean_query, parse_query
+from vod.index.schema import make_schema
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    folder = tmp_path_factory.mktemp("guarded-index")
+    build_index(load_catalog(SAMPLE_CATALOG), folder)
+    return SearchIndex(folder)
+
+
+def guarded(text: str) -> wq.Query:
+    return guards.guard(parse_query(clean_query(text), make_schema()).query)
+
+
+def parts(q: wq.Query) -> list[wq.Query]:
+    if q.is_leaf():
+        return [q]
+    return [q, *(p for sub in q.children() for p in parts(sub))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x\\ *",  # an escaped blank that leaves a lone `*`: Every term of eight fields
+        "title:*",
+        "speaker:* abstract:*",
+        "(x\\ *)",
+    ],
+)
+def test_a_lone_star_is_refused_with_a_message(text: str) -> None:
+    with pytest.raises(QueryError, match=r"lone \*"):
+        guarded(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["python \\ *", "a\u3000ANDNOT(zpython\\\t*", "storage title:* OR ducks"]
+)
+def test_a_star_beside_words_is_dropped(text: str) -> None:
+    q = guarded(text)
+    assert not any(isinstance(p, wq.Every) for p in parts(q)), q
+
+
+def test_a_phrase_of_one_word_repeated_is_that_word() -> None:
+    q = guarded('"' + " ".join(["storage"] * 31) + '"')
+    assert not any(isinstance(p, wq.Phrase) for p in parts(q)), q
+    assert {"storag", "storage"} <= {p.text for p in parts(q) if isinstance(p, wq.Term)}
+
+
+def test_a_long_phrase_keeps_its_first_words() -> None:
+    words = [f"word{n}" for n in range(12)]
+    q = guarded("title:" + '"' + " ".join(words) + '"')
+    [phrase] = [p for p in parts(q) if isinstance(p, wq.Phrase)]
+    assert len(phrase.words) == guards.MAX_PHRASE_WORDS
+    assert phrase.words[:2] == ["word0", "word1"]
+
+
+def test_a_shape_the_guard_does_not_know_is_dropped() -> None:
+    q = wq.And([wq.Term("title", "storage"), wq.Variations("title", "ducks")])
+    assert guards.guard(q) == wq.Term("title", "storage")
+
+
+def test_only_words_to_leave_out_are_refused() -> None:
+    with pytest.raises(QueryError, match="leave out"):
+        guards.guard(wq.Not(wq.Term("title", "storage")))
+    with pytest.raises(QueryError, match="leave out"):
+        guards.guard(wq.Or([wq.Term("title", "ducks"), wq.Not(wq.Term("title", "storage"))]))
+
+
+def test_the_refused_search_says_why(index: SearchIndex) -> None:
+    with pytest.raises(QueryError, match=r"lone \*"):
+        index.search("x\\ *")
+
+
+# ---- generated hostile queries ----------------------------------------------------------------
+
+WORDS = ["storage", "testconf", "rubber", "ducks", "ada", "deployment", "zpython", "a", "x"]
+PIECES = [
+    *WORDS,
+    "*",
+    "?",
+    "\\ ",
+    "\\\t",
+    "\\",
+    "(",
+    ")",
+    '"',
+    "-",
+    "+",
+    "~",
+    "^2",
+    "title:",
+    "speaker:",
+    "event:",
+    "AND",
+    "OR",
+    "NOT",
+    "ANDNOT",
+    "ANDMAYBE",
+    "REQUIRE",
+    "sto*",
+    "*a*",
+]
+SPACES = [" ", "\t", "\u3000", "\u00a0", "", "\n"]
+
+hostile = st.lists(
+    st.tuples(st.sampled_from(PIECES), st.sampled_from(SPACES)), min_size=1, max_size=40
+).map(lambda pairs: "".join(piece + space for piece, space in pairs))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=hostile)
+def test_generated_hostile_queries_run_bounded(index: SearchIndex, text: str) -> None:
+    schema = index._current().searcher.schema
+    try:
+        q = guards.guard(parse_query(clean_query(text), schema).query)
+    except QueryError:
+        q = None
+    if q is not None:
+        for p in parts(q):
+            assert not isinstance(p, wq.Every | wq.Wildcard | wq.FuzzyTerm), (text, q)
+            if isinstance(p, wq.Phrase):
+                assert len(p.words) <= guards.MAX_PHRASE_WORDS
+                assert all(a != b for a, b in zip(p.words, p.words[1:], strict=False))
+    started = time.thread_time()
+    try:
+        results = index.search(text)
+    except QueryError:
+        return
+    # CPU time of this thread, not the wall clock: a busy machine does not move it.
+    assert time.thread_time() - started < 1.0, text
+    assert results.total >= 0
+
+
+def test_generated_queries_are_scored_without_whooshs_collector(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def whooshs_collector(*args: object) -> object:
+        raise AssertionError("a guarded query fell back to Whoosh's collector")
+
+    monkeypatch.setattr(searcher_module, "collect", whooshs_collector)
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(text=hostile)
+    def run(text: str) -> None:
+        with contextlib.suppress(QueryError):
+            index.search(text)
+
+    run()
+
+
+def test_hostile_queries_of_the_issue_are_quick(index: SearchIndex) -> None:
+    for text in ["python \\ *", "a\u3000ANDNOT(zpython\\\t*", '"' + " ".join(["ducks"] * 31) + '"']:
+        started = time.thread_time()
+        SearchIndex(index.index_dir).search(text)
+        assert time.thread_time() - started < 1.0, text
+    assert Path(index.index_dir).exists()
