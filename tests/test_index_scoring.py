@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from tests.conftest import DATA
-from vod.app import create_app
 from vod.cli import main
 from vod.config import Settings
 from vod.index import SearchIndex, budget, scoring, writers
@@ -22,6 +21,7 @@ from vod.index.collect import collect
 from vod.index.query import clean_query, expand_prefixes, parse_query
 from vod.index.scoring import BM25Scorer
 from vod.lru import LruCache
+from vod.web.app import create_app
 
 PYVIDEO = DATA / "pyvideo"  # 258 real talks, a vod catalog (and raw records in sub-folders)
 CHANGED_TITLE = "Escape from Auto manual Testing with Hypothesis!"
