@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_CATALOG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import load_catalog
 from vod.errors import QueryError
 from vod.index import SearchIndex, build_index, guards

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA
 from starlette.testclient import TestClient
 
-from tests.conftest import DATA
 from vod.cli import main
 from vod.config import Settings
 from vod.index import SearchIndex, budget, scoring, writers

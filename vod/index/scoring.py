@@ -13,9 +13,9 @@ as Whoosh numbers them, and deleted documents are left out. The statistics (idf,
 length) are the whole index's, as Whoosh's own scorer takes them from the top searcher.
 
 The scores are Whoosh's own: tests/test_search_index.py::test_posting_list_scores_equal_whooshs
-compares them document by document on one segment, tests/test_index_scoring.py on several. A query shape it does not
-know (a phrase, a range) is scored by Whoosh's matcher for that part only; a query it cannot
-take at all returns None, and the caller uses Whoosh's collector.
+compares them document by document on one segment, tests/test_index_scoring.py on several.
+A query shape it does not know (a phrase, a range) is scored by Whoosh's matcher for that part
+only; a query it cannot take at all returns None, and the caller uses Whoosh's collector.
 
 When the time budget runs out, the run stops reading words it has not started and keeps what it
 scored (issue #12, "partial answers"): an OR keeps the words read so far, an AND the documents
