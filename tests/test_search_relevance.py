@@ -1,47 +1,33 @@
 """Relevance cannot silently regress: the relevance set's MRR@10 and success@1 stay above a floor.
 
-The set and the scoring are bench/relevance.py's (imported here), so the figures in BENCHMARKS.md
-and this test measure the same thing. Measured when the set was written: vod 1.000 / 1.000
-(MRR@10 / success@1) on 67 queries; plain SQLite FTS5 0.664 / 0.657.
+The set and the scoring are tests/relevance_set.py's, which bench/relevance.py prints, so the
+figures in BENCHMARKS.md and this test measure the same thing. Measured when the set was
+written: vod 1.000 / 1.000 (MRR@10 / success@1) on 67 queries; plain SQLite FTS5 0.664 / 0.657.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
-import pytest
+import relevance_set
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "relevance.py"
 MRR_FLOOR = 0.95
 SUCCESS_AT_1_FLOOR = 0.92
 
 
-@pytest.fixture(scope="module")
-def relevance() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("vod_bench_relevance", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_set_is_big_enough_and_names_real_talks(relevance: ModuleType, tmp_path: Path) -> None:
-    queries = relevance.load_queries()
+def test_the_set_is_big_enough_and_names_real_talks(tmp_path: Path) -> None:
+    queries = relevance_set.load_queries()
     assert len(queries) >= 40
     kinds = {q.kind for q in queries}
     assert {"title", "topic", "speaker", "recording", "typo", "phrase", "prefix", "field"} <= kinds
-    catalog = relevance.load_documents(tmp_path)
+    catalog = relevance_set.load_documents(tmp_path)
     for q in queries:
         assert q.relevant, q.query
         assert q.relevant <= set(catalog.talks), q.query
 
 
-def test_relevance_stays_above_the_floor_and_beats_fts5(relevance: ModuleType) -> None:
-    result = relevance.evaluate()
+def test_relevance_stays_above_the_floor_and_beats_fts5() -> None:
+    result = relevance_set.evaluate()
     vod, fts = result["vod"], result["fts5"]
     assert vod.mrr >= MRR_FLOOR, vod.misses
     assert vod.success_at_1 >= SUCCESS_AT_1_FLOOR, vod.misses
