@@ -64,6 +64,17 @@ def closed_endpoint() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
+def requests_sent(client: Any) -> list[str]:
+    """Record every HTTP request a boto3 client sends from now on, as "METHOD URL"."""
+    sent: list[str] = []
+
+    def record(request: Any, **kwargs: Any) -> None:
+        sent.append(f"{request.method} {request.url}")
+
+    client.meta.events.register("before-send", record)
+    return sent
+
+
 def isolate_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Drop every AWS_* and VOD_* variable, then set fake AWS credentials and no config files."""
     for name in list(os.environ):

@@ -103,7 +103,7 @@ def normalise(text: str) -> str:
 @pytest.fixture(scope="module")
 def seed_lines() -> list[str]:
     if not SHARED.is_dir():
-        pytest.skip(f"no shared/ folder beside the checkout (looked for {SHARED})")
+        pytest.skip(f"needs ../shared (the seed the bundled catalog was written from): no {SHARED}")
     return [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import DATA, SAMPLE_CATALOG
 from whoosh import query as wq
 
+from vod import lru as lru_module
 from vod.catalog import Catalog, load_catalog
 from vod.errors import QueryError, StorageUnavailable
 from vod.index import Filters, SearchIndex, budget, build_index
@@ -434,8 +435,41 @@ def test_frequent_terms_are_listed_by_the_build_and_decoded_ahead(
     assert scorer.warm(terms, 0, hold) == 0  # over budget, or closed: stops
 
 
+class Flights:
+    """Searches waiting for the same one already under way (LruCache's single flight)."""
+
+    def __init__(self) -> None:
+        self.waiting = threading.Semaphore(0)  # released by each search that starts waiting
+        self.woken: list[bool] = []  # per waiter: woken by the search it waited for, not a timeout
+
+    def wait_for(self, waiters: int) -> None:
+        """Block until `waiters` searches wait for the one under way."""
+        for _ in range(waiters):
+            assert self.waiting.acquire(timeout=30), "the other searches never waited"
+
+
+@pytest.fixture
+def flights(monkeypatch: pytest.MonkeyPatch) -> Flights:
+    flights = Flights()
+
+    class CountedEvent(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            flights.waiting.release()
+            woken = super().wait(timeout)
+            flights.woken.append(woken)
+            return woken
+
+    # Only vod.lru's events are counted: the rest of the process keeps threading.Event.
+    monkeypatch.setattr(
+        lru_module, "threading", SimpleNamespace(Lock=threading.Lock, Event=CountedEvent)
+    )
+    # Long enough that a waiter never gives up first: it is woken, or the test has failed.
+    monkeypatch.setattr(searcher_module, "FLIGHT_WAIT", 60.0)
+    return flights
+
+
 def test_the_same_search_arriving_at_once_is_searched_once(
-    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch, flights: Flights
 ) -> None:
     fresh = SearchIndex(index.index_dir)
     scans: list[str] = []
@@ -443,7 +477,7 @@ def test_the_same_search_arriving_at_once_is_searched_once(
 
     def slow(self: SearchIndex, raw: str, *args: object) -> SearchResults:
         scans.append(raw)
-        time.sleep(0.3)  # a common word on a large index
+        flights.wait_for(7)  # a common word on a large index: the others arrive meanwhile
         return real(self, raw, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(SearchIndex, "_search", slow)
@@ -454,22 +488,24 @@ def test_the_same_search_arriving_at_once_is_searched_once(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(10)
+        thread.join(60)
     assert scans == ["testconf"]
     assert len(answers) == 8 and {a.total for a in answers} == {8}
+    assert flights.woken == [True] * 7
 
 
 def test_a_failed_search_does_not_hold_up_the_same_one_waiting(
-    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch, flights: Flights
 ) -> None:
     fresh = SearchIndex(index.index_dir)
     real = SearchIndex._search
-    calls: list[float] = []
+    calls = 0
 
     def first_fails(self: SearchIndex, raw: str, *args: object) -> SearchResults:
-        calls.append(time.monotonic())
-        if len(calls) == 1:
-            time.sleep(0.2)
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            flights.wait_for(2)  # the other two wait for this one...
             raise RuntimeError("disk on fire")
         return real(self, raw, *args)  # type: ignore[arg-type]
 
@@ -485,9 +521,9 @@ def test_a_failed_search_does_not_hold_up_the_same_one_waiting(
     threads = [threading.Thread(target=run) for _ in range(3)]
     for thread in threads:
         thread.start()
-        time.sleep(0.02)
     for thread in threads:
-        thread.join(10)
+        thread.join(60)
     assert len(outcomes) == 3
     assert sum(isinstance(o, RuntimeError) for o in outcomes) == 1  # only the one that failed
-    assert max(calls) - min(calls) < 1.0  # the others searched as soon as it failed
+    # ...and are woken as soon as it fails (not after FLIGHT_WAIT), then search for themselves.
+    assert flights.woken == [True, True]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from s3server import isolate_env
+from s3server import isolate_env, requests_sent
 from starlette.testclient import TestClient
 
 from vod.config import Settings
@@ -64,9 +64,10 @@ def test_talk_page_renders_while_the_store_hangs(
         assert "temporarily unavailable" in page.text
         assert took < SLOW_PAGE_LIMIT, f"talk page took {took:.2f} s with a hanging store"
         # The next pages skip the store during the backoff: no waiting at all.
-        started = time.monotonic()
+        sent = requests_sent(client.app_state["vod"].recordings.storage.client)
         assert client.get("/talks/systems-scale-2024-keynote").status_code == 200
-        assert time.monotonic() - started < 1.0
+        # The first page's call may still be retrying in the background; this page asks nothing.
+        assert [r for r in sent if "systems-scale-2024-keynote" in r] == []
         health = client.get("/healthz").json()
         assert health["storage"]["status"] == "degraded"
         assert client.get("/search?q=snowflake").status_code == 200  # the rest of the site works
