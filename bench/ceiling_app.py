@@ -26,9 +26,9 @@ from vod.catalog import load_catalog
 from vod.config import Settings
 from vod.index import SearchIndex
 from vod.storage import LocalStorage, Recordings
-from vod.web.routes import routes as vod_routes
+from vod.urls import SiteUrls
 from vod.web.app import make_templates
-from vod.web.links import links_for
+from vod.web.routes import routes as vod_routes
 
 settings = Settings.from_env()
 templates = make_templates(settings)
@@ -38,10 +38,14 @@ _slugs = [s for s in os.environ.get("VOD_BENCH_SLUGS", "").split(",") if s] or l
     :200
 ]
 _search = SearchIndex(settings.index_dir)
-PAGES: dict[str, Any] = {
-    s: pages.with_transcript(pages.talk_page(_catalog, _recordings, s), _search) for s in _slugs
-}
-LINKS: dict[str, Any] = {}  # the share/preview data, made on the first request for each slug
+# Absolute links on a fixed base: what they say does not change the rendering's cost.
+_urls = SiteUrls(settings.base_url or "http://127.0.0.1")
+PAGES: dict[str, Any] = {}
+for _slug in _slugs:
+    _talk = _catalog.talk(_slug)
+    PAGES[_slug] = pages.talk_page(
+        _catalog, _recordings, _search, _urls, _talk, _recordings.playback(_talk)
+    )
 _first = next(iter(PAGES))
 gc.collect()
 gc.freeze()
@@ -51,10 +55,7 @@ async def talk(request: Request) -> Response:
     slug = request.path_params["slug"]
     slug = slug if slug in PAGES else _first
     page = PAGES[slug]
-    links = LINKS.get(slug)
-    if links is None:
-        links = LINKS[slug] = links_for(request, page)
-    return templates.TemplateResponse(request, "talk.html", {"page": page, "links": links})
+    return templates.TemplateResponse(request, "talk.html", {"page": page, "links": page.links})
 
 
 def healthz(request: Request) -> Response:

@@ -18,6 +18,7 @@ from vod.config import BUNDLED_CATALOG, Settings
 from vod.errors import CatalogError
 from vod.index import SearchIndex, build_index, current_version, index_state
 from vod.storage import LocalStorage, Recordings
+from vod.urls import SiteUrls
 from vod.web.app import create_app, make_templates
 from vod.web.page_cache import RenderedPages
 from vod.web.state import AppState
@@ -318,6 +319,27 @@ def test_talk_page_context_carries_the_start_time(
     assert [s.slug for s in page.card.recording_speakers] == ["jeff-rasley", "hyungtae-kim"]
 
 
+def test_talk_page_asks_the_store_once_and_carries_its_links(
+    client: TestClient,
+    rendered: list[tuple[str, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recordings = client.app_state["vod"].recordings
+    asked: list[str] = []
+    original = recordings.playback
+
+    def playback(talk: Any) -> Any:
+        asked.append(talk.slug)
+        return original(talk)
+
+    monkeypatch.setattr(recordings, "playback", playback)
+    client.get(f"/talks/{SNOWFLAKE}?t=90")
+    assert asked == [SNOWFLAKE]
+    [(_, context)] = rendered
+    page = context["page"]
+    assert context["links"] is page.links and page.links.share_url.endswith(f"{SNOWFLAKE}?t=90")
+
+
 def test_search_page_context_holds_hit_cards(
     client: TestClient, rendered: list[tuple[str, dict[str, Any]]]
 ) -> None:
@@ -345,8 +367,18 @@ def test_page_builders_return_their_dataclasses(bundled_catalog: Catalog, tmp_pa
     assert isinstance(event, pages.EventPage)
     assert all(isinstance(g, pages.AgendaGroup) for g in event.groups)
     assert event.talk_count == len(bundled_catalog.talks)
-    talk = pages.talk_page(bundled_catalog, recordings, SNOWFLAKE, 754)
+    snowflake = bundled_catalog.talk(SNOWFLAKE)
+    talk = pages.talk_page(
+        bundled_catalog,
+        recordings,
+        SearchIndex(tmp_path / "no-index"),
+        SiteUrls("https://vod.example"),
+        snowflake,
+        recordings.playback(snowflake),
+        754,
+    )
     assert isinstance(talk, pages.TalkPage) and talk.start_at == 754
+    assert talk.links.share_url == f"https://vod.example/talks/{SNOWFLAKE}?t=754"
     assert talk.playback.is_placeholder
     speaker = pages.speaker_page(bundled_catalog, "hyungtae-kim")
     assert isinstance(speaker, pages.SpeakerPage)

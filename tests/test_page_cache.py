@@ -28,9 +28,10 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     original = pages.talk_page
 
-    def counting(catalog: Any, recordings: Any, slug: str, *args: Any, **kwargs: Any) -> Any:
-        calls.append(slug)
-        return original(catalog, recordings, slug, *args, **kwargs)
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        page = original(*args, **kwargs)
+        calls.append(page.card.talk.slug)
+        return page
 
     monkeypatch.setattr(pages, "talk_page", counting)
     return calls

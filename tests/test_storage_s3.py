@@ -294,8 +294,9 @@ def test_a_public_media_url_gives_stable_kept_published_links(
     real_talk_page = pages.talk_page
 
     def counting(*args: Any, **kwargs: Any) -> Any:
-        renders.append(args[2])
-        return real_talk_page(*args, **kwargs)
+        page = real_talk_page(*args, **kwargs)
+        renders.append(page.card.talk.slug)
+        return page
 
     monkeypatch.setattr(pages, "talk_page", counting)
     with app_client(_settings(settings, tmp_path, bucket).replace(media_url=public)) as client:

@@ -7,14 +7,16 @@ from the same object, so the HTML and the API never disagree.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from vod.errors import IndexNotBuilt, QueryError
 from vod.index import MAX_PAGE, SORTS, Filters
-from vod.timecode import format_clock, format_duration
+from vod.links.share import TalkLinks, talk_links
+from vod.timecode import clip_bounds, format_clock, format_day, format_duration
+from vod.urls import PlayRange
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Event, SessionGroup, Speaker, SpeakerRole, Talk
@@ -73,10 +75,6 @@ def format_slot(start: datetime | None, end: datetime | None) -> str:
     if end is not None:
         text += f"–{end:%H:%M}"
     return f"{text} {start.tzname() or ''}".strip()
-
-
-def format_day(day: date) -> str:
-    return f"{day:%A, %B} {day.day}, {day.year}"
 
 
 def format_event_dates(event: Event) -> str:
@@ -176,21 +174,39 @@ class TalkPage:
     duration: str
     related: tuple[TalkCard, ...]
     event_dates: str  # the talk's day when its time is published, else the event's dates
+    links: TalkLinks  # what the page offers to share, cite and embed, and its previews
     end_at: int | None = None  # where a clip ends (?end=): after the start, within the recording
     transcript: tuple[Cue, ...] = ()  # the recording's captions, cue by cue (issue #3)
+    current_cue: int | None = None  # the transcript cue playing at the start (?t=), by position
 
 
 def talk_page(
     catalog: Catalog,
     recordings: Recordings,
-    slug: str,
+    search: SearchIndex,
+    urls: SiteUrls,
+    talk: Talk,
+    playback: Playback,
     start_at: int | None = None,
     end_at: int | None = None,
 ) -> TalkPage:
-    talk = catalog.talk(slug)
+    """Assemble a talk's page: the card, the player from `start_at` (to `end_at`), related
+    talks, the transcript and the links to share, cite and embed.
+
+    `playback` is `recordings.playback(talk)`, asked by the caller (its answer keys kept pages).
+    """
     card = talk_card(catalog, talk)
-    playback = recordings.playback(talk)
-    start_at, end_at = clip_bounds(talk, start_at, end_at)
+    start_at, end_at = clip_bounds(talk.recording.duration, start_at, end_at)
+    transcript = _transcript(talk, search)
+    links = talk_links(
+        talk,
+        card.event,
+        card.recording_speakers,
+        PlayRange(start_at, end_at),
+        playback,
+        recordings,
+        urls,
+    )
     return TalkPage(
         card=card,
         playback=playback,
@@ -200,20 +216,33 @@ def talk_page(
         related=tuple(talk_card(catalog, t) for t in related_talks(catalog, talk)),
         # On a multi-day event, the event's date range would not say which day the talk was.
         event_dates=format_day(talk.day) if talk.day else format_event_dates(card.event),
+        links=links,
         end_at=end_at,
+        transcript=transcript,
+        current_cue=_current_cue(transcript, start_at),
     )
 
 
-def clip_bounds(
-    talk: Talk, start_at: int | None, end_at: int | None
-) -> tuple[int | None, int | None]:
-    """Drop a start past the end of the recording, and an end that is not after the start."""
-    duration = talk.recording.duration
-    if start_at is not None and duration and start_at >= duration:
-        start_at = None  # past the end: play from the start rather than at the end
-    if end_at is not None and (end_at <= (start_at or 0) or (duration and end_at > duration)):
-        end_at = None  # a clip that ends before it starts or after the recording: no clip
-    return start_at, end_at
+def _transcript(talk: Talk, search: SearchIndex) -> tuple[Cue, ...]:
+    """The talk's transcript (its captions, as indexed), or () when it has none."""
+    if not talk.recording.captions:
+        return ()  # nothing was indexed for it: no index lookup on every page view
+    try:
+        return search.transcript(talk.slug)
+    except IndexNotBuilt:
+        return ()
+
+
+def _current_cue(transcript: tuple[Cue, ...], start_at: int | None) -> int | None:
+    """The position of the last cue that starts at or before `start_at`, if any."""
+    if start_at is None:
+        return None
+    current = None
+    for i, cue in enumerate(transcript):
+        if cue.start > start_at:
+            break
+        current = i
+    return current
 
 
 def related_talks(catalog: Catalog, talk: Talk) -> list[Talk]:
@@ -360,17 +389,6 @@ def run_search(
         log.error("search asked for while no index is built")
         return search_page(catalog, query, None, error=SEARCH_UNAVAILABLE), 503
     return search_page(catalog, query, results, filters=filters, sort=sort), 200
-
-
-def with_transcript(page: TalkPage, search: SearchIndex) -> TalkPage:
-    """Add the talk's transcript (its captions, as indexed), when it has one."""
-    if not page.card.talk.recording.captions:
-        return page  # nothing was indexed for it: no index lookup on every page view
-    try:
-        cues = search.transcript(page.card.talk.slug)
-    except IndexNotBuilt:
-        return page
-    return replace(page, transcript=cues) if cues else page
 
 
 # ---- JSON twins --------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Moments in a recording: parse `?t=` values and format durations for people."""
+"""Moments in a recording and days of talks: parse `?t=` values, format them for people."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 _UNITS_RE = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?$")
 _CLOCK_RE = re.compile(r"^(?:(\d{1,3}):)?(\d{1,4}):(\d{2})$")
@@ -48,3 +49,19 @@ def format_duration(seconds: int | None) -> str:
     # Half a minute rounds up, always (round() would send 150 s to 2 min but 210 s to 4 min).
     hours, minutes = divmod((seconds + 30) // 60, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def clip_bounds(
+    duration: int | None, start_at: int | None, end_at: int | None
+) -> tuple[int | None, int | None]:
+    """Drop a start past the end of the recording, and an end that is not after the start."""
+    if start_at is not None and duration and start_at >= duration:
+        start_at = None  # past the end: play from the start rather than at the end
+    if end_at is not None and (end_at <= (start_at or 0) or (duration and end_at > duration)):
+        end_at = None  # a clip that ends before it starts or after the recording: no clip
+    return start_at, end_at
+
+
+def format_day(day: date, *, weekday: bool = True) -> str:
+    """Format a day as people write it: `Saturday, December 5, 2026` (or without the weekday)."""
+    return f"{day:%A, %B} {day.day}, {day.year}" if weekday else f"{day:%B} {day.day}, {day.year}"

@@ -17,7 +17,7 @@ from vod.timecode import format_clock
 
 if TYPE_CHECKING:
     from vod.catalog import Talk
-    from vod.storage import Recordings
+    from vod.storage import Playback, Recordings, Storage
 
 STATIC_PREFIX = "/static"  # where the app mounts vod/static
 # Every path of the site, by route name (the public surface: PRODUCT.md). The route table
@@ -138,9 +138,21 @@ def public_recording_url(talk: Talk, recordings: Recordings, urls: SiteUrls) -> 
     """
     rec = talk.recording
     if rec.url:
-        suffix = PurePosixPath(urlsplit(rec.url).path).suffix.lower()
-        return rec.url if suffix in MEDIA_SUFFIXES else None
+        return rec.url if _is_media_file(rec.url) else None
     return _public_media_url(rec.key, recordings, urls)
+
+
+def public_playback_url(playback: Playback, storage: Storage, urls: SiteUrls) -> str | None:
+    """Return what `public_recording_url` does, from what the player plays (no store lookup)."""
+    if playback.status == "external" and playback.src:
+        return playback.src if _is_media_file(playback.src) else None
+    if playback.status == "ok" and playback.src and storage.stable_urls:
+        return urls.absolute(playback.src)
+    return None
+
+
+def _is_media_file(url: str) -> bool:
+    return PurePosixPath(urlsplit(url).path).suffix.lower() in MEDIA_SUFFIXES
 
 
 def public_poster_url(talk: Talk, recordings: Recordings, urls: SiteUrls) -> str | None:

@@ -4,6 +4,7 @@ from vod.catalog.cache import catalog_cache_dir, load_catalog_cached, validate_c
 from vod.catalog.loader import catalog_files, load_catalog, validate_catalog
 from vod.catalog.model import (
     TALK_KINDS,
+    UNTITLED,
     Caption,
     Catalog,
     Chapter,
@@ -19,6 +20,7 @@ from vod.catalog.model import (
 
 __all__ = [
     "TALK_KINDS",
+    "UNTITLED",
     "Caption",
     "Catalog",
     "Chapter",

@@ -13,6 +13,8 @@ from vod.errors import EventNotFound, SpeakerNotFound, TalkNotFound
 
 # `date` names a field of Talk, so the class body refers to the type by this name.
 Day = date
+# What pages, feeds, cards and previews say where a talk's title is not published yet.
+UNTITLED = "Title not published"
 
 # Kinds of agenda slot a talk can be.
 TALK_KINDS = ("keynote", "talk", "panel", "remarks", "lightning", "workshop")
@@ -124,7 +126,7 @@ class Talk:
 
     @property
     def display_title(self) -> str:
-        return self.title or "Title not published"
+        return self.title or UNTITLED
 
     @property
     def recording_speakers_differ(self) -> bool:

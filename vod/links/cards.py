@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vod.links.share import CARD_HEIGHT, CARD_WIDTH, UNTITLED, names, talk_date
+from vod.catalog import UNTITLED
+from vod.links.share import CARD_HEIGHT, CARD_WIDTH, names, talk_date
+from vod.lru import LruCache
 
 if TYPE_CHECKING:
     from PIL.ImageFont import FreeTypeFont, ImageFont
@@ -173,21 +173,11 @@ class CardCache:
     """The most recently asked-for cards, by ETag and width; safe across threads."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
-        self.size = size
-        self._cards: OrderedDict[tuple[str, int], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cards: LruCache[bytes] = LruCache(size)
 
     def get(self, text: CardText, width: int = CARD_WIDTH) -> bytes:
-        key = (text.etag, width)
-        with self._lock:
-            if key in self._cards:
-                self._cards.move_to_end(key)
-                return self._cards[key]
-        png = render_card(text, width)
-        with self._lock:
-            self._cards[key] = png
-            while len(self._cards) > self.size:
-                self._cards.popitem(last=False)
+        # One render per card at a time: a post shared widely asks for its card many times.
+        png, _kept = self._cards.get_or_make((text.etag, width), lambda: render_card(text, width))
         return png
 
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from vod import __version__
+from vod.catalog import UNTITLED
 from vod.links.previews import SITE_NAME
-from vod.links.share import UNTITLED, names, preview_image
+from vod.links.share import names, preview_image
 from vod.urls import public_recording_url
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ def _video(
     video = _sub(url, f"{{{VIDEO_NS}}}video")
     v = f"{{{VIDEO_NS}}}"
     _sub(video, v + "thumbnail_loc", preview_image(talk, recordings, urls).url)
-    _sub(video, v + "title", f"{talk.title or UNTITLED} · {event.name}")
+    _sub(video, v + "title", f"{talk.display_title} · {event.name}")
     description = " ".join((talk.abstract or f"Recording of a talk at {event.name}.").split())
     _sub(video, v + "description", description[:VIDEO_DESCRIPTION_CHARS])
     media = public_recording_url(talk, recordings, urls)

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from vod.links.share import CARD_HEIGHT, CARD_WIDTH, EMBED_HEIGHT, EMBED_WIDTH, iframe, names
-from vod.pages import clip_bounds
-from vod.timecode import parse_moment
+from vod.timecode import clip_bounds, parse_moment
 from vod.urls import PlayRange, SiteUrls
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ def find_talk(url: str, catalog: Catalog, urls: SiteUrls, request_host: str | No
     query = parse_qs(parts.query)
     start = parse_moment((query.get("t") or [""])[0])
     end = parse_moment((query.get("end") or [""])[0])
-    start, end = clip_bounds(talk, start, end)
+    start, end = clip_bounds(talk.recording.duration, start, end)
     return Embed(talk, PlayRange(start, end))
 
 
@@ -92,7 +91,7 @@ def answer(
     event = catalog.events[talk.event]
     presenters = catalog.people(talk.recording_speakers)
     width, height = fit(maxwidth, maxheight, EMBED_WIDTH, EMBED_HEIGHT)
-    title = talk.title or "Title not published"
+    title = talk.display_title
     data: dict[str, Any] = {
         "version": "1.0",
         "type": "video",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
@@ -10,8 +12,7 @@ from markupsafe import Markup
 from vod.urls import PlayRange
 
 if TYPE_CHECKING:
-    from vod.links.share import PreviewImage
-    from vod.pages import TalkPage
+    from vod.catalog import Event, Speaker, Talk
 
 # Open Graph and Twitter show about this much of a description.
 DESCRIPTION_CHARS = 300
@@ -30,12 +31,22 @@ _SCRIPT_ESCAPES = {
 }
 
 
-def describe(page: TalkPage, limit: int = DESCRIPTION_CHARS) -> str:
+@dataclass(frozen=True)
+class PreviewImage:
+    """The image link previews show: the catalog's poster, or the generated title card."""
+
+    url: str
+    width: int | None
+    height: int | None
+    alt: str
+    is_card: bool
+
+
+def describe(talk: Talk, event: Event, limit: int = DESCRIPTION_CHARS) -> str:
     """A plain-text description: the abstract, shortened at a word; never invented."""
-    talk = page.card.talk
     text = " ".join((talk.abstract or "").split())
     if not text:
-        return f"Recording of a talk at {page.card.event.name}."
+        return f"Recording of a talk at {event.name}."
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
@@ -55,19 +66,17 @@ def iso_duration(seconds: int) -> str:
     return text
 
 
-def upload_date(page: TalkPage) -> str:
+def upload_date(talk: Talk, event: Event) -> str:
     """When the talk was given: its start when published, else the event's first day."""
-    talk = page.card.talk
-    return talk.start.isoformat() if talk.start else page.card.event.start_date.isoformat()
+    return talk.start.isoformat() if talk.start else event.start_date.isoformat()
 
 
 def meta_tags(
-    page: TalkPage, canonical: str, embed_url: str, image: PreviewImage
+    talk: Talk, event: Event, canonical: str, embed_url: str, image: PreviewImage
 ) -> tuple[tuple[str, str, str], ...]:
     """Open Graph (`property`) and Twitter (`name`) tags, in the order they are written."""
-    talk = page.card.talk
-    title = f"{talk.title or 'Title not published'} · {page.card.event.name}"
-    description = describe(page)
+    title = f"{talk.display_title} · {event.name}"
+    description = describe(talk, event)
     tags: list[tuple[str, str, str]] = [
         ("property", "og:type", "video.other"),
         ("property", "og:site_name", SITE_NAME),
@@ -96,7 +105,7 @@ def meta_tags(
     ]
     if talk.recording.duration:
         tags.append(("property", "video:duration", str(talk.recording.duration)))
-    tags.append(("property", "video:release_date", upload_date(page)))
+    tags.append(("property", "video:release_date", upload_date(talk, event)))
     tags += [
         ("name", "twitter:card", "player"),
         ("name", "twitter:title", title),
@@ -111,22 +120,23 @@ def meta_tags(
 
 
 def video_object(
-    page: TalkPage,
+    talk: Talk,
+    event: Event,
+    presenters: Sequence[Speaker],
     canonical: str,
     embed_url: str,
     image: PreviewImage,
     content_url: str | None,
 ) -> dict[str, Any]:
     """The schema.org VideoObject of a talk, with its chapters as Clips and a SeekToAction."""
-    talk = page.card.talk
     duration = talk.recording.duration
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "VideoObject",
-        "name": talk.title or "Title not published",
-        "description": describe(page, limit=5000),
+        "name": talk.display_title,
+        "description": describe(talk, event, limit=5000),
         "thumbnailUrl": [image.url],
-        "uploadDate": upload_date(page),
+        "uploadDate": upload_date(talk, event),
         "url": canonical,
         "embedUrl": embed_url,
     }
@@ -134,12 +144,9 @@ def video_object(
         data["duration"] = iso_duration(duration)
     if content_url:
         data["contentUrl"] = content_url
-    presenters = [
-        {"@type": "Person", "name": s.name} for s in page.card.recording_speakers if s.name
-    ]
-    if presenters:
-        data["actor"] = presenters
-    event = page.card.event
+    actors = [{"@type": "Person", "name": s.name} for s in presenters if s.name]
+    if actors:
+        data["actor"] = actors
     recorded_at: dict[str, Any] = {
         "@type": "Event",
         "name": event.name,

@@ -4,20 +4,21 @@ the preview image, oEmbed discovery and the link-preview metadata."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
+from vod.catalog import UNTITLED
 from vod.links import previews
-from vod.urls import PlayRange, SiteUrls, public_poster_url, public_recording_url
+from vod.links.previews import PreviewImage
+from vod.timecode import format_day
+from vod.urls import PlayRange, SiteUrls, public_playback_url, public_poster_url
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from vod.catalog import Event, Speaker, Talk
-    from vod.pages import TalkPage
-    from vod.storage import Recordings
+    from vod.storage import Playback, Recordings
 
 # The iframe a blogger pastes: 16:9, the size most blog columns fit.
 EMBED_WIDTH = 640
@@ -25,18 +26,6 @@ EMBED_HEIGHT = 360
 # The generated title card's size: what Open Graph and Twitter previews expect.
 CARD_WIDTH = 1200
 CARD_HEIGHT = 630
-UNTITLED = "Title not published"
-
-
-@dataclass(frozen=True)
-class PreviewImage:
-    """The image link previews show: the catalog's poster, or the generated title card."""
-
-    url: str
-    width: int | None
-    height: int | None
-    alt: str
-    is_card: bool
 
 
 @dataclass(frozen=True)
@@ -72,12 +61,9 @@ def talk_date(talk: Talk, event: Event) -> str:
     """The talk's day when its time is published, else the event's dates."""
     first = talk.start.date() if talk.start else event.start_date
     if talk.start or event.start_date == event.end_date:
-        return _day(first)
-    return f"{_day(event.start_date)} – {_day(event.end_date)}"
-
-
-def _day(day: date) -> str:
-    return f"{day:%B} {day.day}, {day.year}"
+        return format_day(first, weekday=False)
+    start, end = (format_day(d, weekday=False) for d in (event.start_date, event.end_date))
+    return f"{start} – {end}"
 
 
 def _sentence(text: str) -> str:
@@ -113,30 +99,39 @@ def iframe(src: str, title: str, width: int = EMBED_WIDTH, height: int = EMBED_H
 
 
 def embed_title(talk: Talk, event: Event) -> str:
-    return f"{talk.title or UNTITLED} · {event.name}"
+    return f"{talk.display_title} · {event.name}"
 
 
 def preview_image(talk: Talk, recordings: Recordings, urls: SiteUrls) -> PreviewImage:
     """The catalog's poster when it has a stable public URL, else the generated title card."""
     poster = public_poster_url(talk, recordings, urls)
-    alt = f"{talk.title or UNTITLED} – poster"
+    alt = f"{talk.display_title} – poster"
     if poster:
         return PreviewImage(poster, None, None, alt, is_card=False)
-    alt = f"Title card: {talk.title or UNTITLED}"
+    alt = f"Title card: {talk.display_title}"
     return PreviewImage(urls.card(talk.slug), CARD_WIDTH, CARD_HEIGHT, alt, is_card=True)
 
 
-def talk_links(page: TalkPage, recordings: Recordings, urls: SiteUrls) -> TalkLinks:
-    """Build the share, cite, embed and preview data of a talk page."""
-    talk = page.card.talk
-    event = page.card.event
-    moment = PlayRange(page.start_at, page.end_at)
+def talk_links(
+    talk: Talk,
+    event: Event,
+    presenters: Sequence[Speaker],
+    moment: PlayRange,
+    playback: Playback,
+    recordings: Recordings,
+    urls: SiteUrls,
+) -> TalkLinks:
+    """Build the share, cite, embed and preview data of a talk page.
+
+    `presenters` are the people in the recording; `playback` is what its player plays (asked
+    of the store once per page), from which the public URL of the video file comes.
+    """
     canonical = urls.talk(talk.slug)
     share_url = urls.talk(talk.slug, moment)
     embed_url = urls.embed(talk.slug, moment)
-    before = cite_before(talk, event, page.card.recording_speakers)
+    before = cite_before(talk, event, presenters)
     image = preview_image(talk, recordings, urls)
-    content_url = public_recording_url(talk, recordings, urls)
+    content_url = public_playback_url(playback, recordings.storage, urls)
     oembed_for = share_url  # a moment link embeds at its moment
     return TalkLinks(
         canonical=canonical,
@@ -154,8 +149,10 @@ def talk_links(page: TalkPage, recordings: Recordings, urls: SiteUrls) -> TalkLi
         chapters_vtt=(
             urls.path("talk_chapters", slug=talk.slug) if talk.recording.chapters else None
         ),
-        meta=previews.meta_tags(page, canonical, embed_url, image),
+        meta=previews.meta_tags(talk, event, canonical, embed_url, image),
         json_ld=previews.json_ld(
-            previews.video_object(page, canonical, urls.embed(talk.slug), image, content_url)
+            previews.video_object(
+                talk, event, presenters, canonical, urls.embed(talk.slug), image, content_url
+            )
         ),
     )

@@ -56,10 +56,12 @@ def api_talk(request: Request) -> Response:
     if (moved := redirect_old_slug(request, "api_talk", slug)) is not None:
         return moved
     state = vod_state(request)
-    page = pages.talk_page(state.catalog, state.recordings, slug)
-    return JSONResponse(
-        pages.talk_json(page, site_urls(request)), headers={"Cache-Control": TALK_CACHE}
+    talk = state.catalog.talk(slug)
+    urls = site_urls(request)
+    page = pages.talk_page(
+        state.catalog, state.recordings, state.search, urls, talk, state.recordings.playback(talk)
     )
+    return JSONResponse(pages.talk_json(page, urls), headers={"Cache-Control": TALK_CACHE})
 
 
 def api_event(request: Request) -> Response:

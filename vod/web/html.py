@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from vod import pages
+from vod.catalog import Talk
 from vod.errors import IndexNotBuilt
-from vod.storage import LocalStorage
+from vod.storage import LocalStorage, Playback
 from vod.timecode import parse_moment
-from vod.web.links import links_for
 from vod.web.page_cache import KeptPage
 from vod.web.responses import (
     TALK_CACHE,
@@ -27,7 +27,7 @@ from vod.web.responses import (
     render,
     year_number,
 )
-from vod.web.state import vod_state
+from vod.web.state import site_urls, vod_state
 
 
 def home(request: Request) -> Response:
@@ -63,16 +63,25 @@ def _talk(request: Request) -> Response:
     if (moved := redirect_old_slug(request, "talk", slug)) is not None:
         return moved
     state = vod_state(request)
+    catalog = state.catalog
+    talk = catalog.talk(slug)
+    playback = state.recordings.playback(talk)  # the one question to the store
     start_at = parse_moment(request.query_params.get("t"))
     end_at = parse_moment(request.query_params.get("end"))
-    catalog = state.catalog
-    key = _rendered_key(request, catalog.digest, catalog.talk(slug), start_at, end_at)
+    key = _kept_key(request, catalog.digest, talk, playback, start_at, end_at)
     if key is not None and (kept := state.rendered.get(key)) is not None:
         return kept.response(request, TALK_CACHE)
-    page = pages.talk_page(catalog, state.recordings, slug, start_at, end_at)
-    page = pages.with_transcript(page, state.search)
-    links = links_for(request, page)
-    response = render(request, "talk.html", cache=TALK_CACHE, page=page, links=links)
+    page = pages.talk_page(
+        catalog,
+        state.recordings,
+        state.search,
+        site_urls(request),
+        talk,
+        playback,
+        start_at,
+        end_at,
+    )
+    response = render(request, "talk.html", cache=TALK_CACHE, page=page, links=page.links)
     if key is not None and response.status_code == 200:
         state.rendered.put(
             key, KeptPage.of(bytes(response.body), response.media_type or "text/html")
@@ -80,12 +89,16 @@ def _talk(request: Request) -> Response:
     return response
 
 
-def _rendered_key(
-    request: Request, catalog_digest: str, talk: Any, start_at: int | None, end_at: int | None
+def _kept_key(
+    request: Request,
+    catalog_digest: str,
+    talk: Talk,
+    playback: Playback,
+    start_at: int | None,
+    end_at: int | None,
 ) -> tuple[Any, ...] | None:
     """Key a rendered talk page by all it depends on; None when it must not be kept."""
     state = vod_state(request)
-    playback = state.recordings.playback(talk)
     if playback.status == "unavailable" or (
         playback.status == "ok" and not state.recordings.storage.stable_urls
     ):
@@ -115,9 +128,19 @@ def _embed(request: Request) -> Response:
     if (moved := redirect_old_slug(request, "embed", slug)) is not None:
         return moved
     state = vod_state(request)
+    talk = state.catalog.talk(slug)
     start_at = parse_moment(request.query_params.get("t"))
     end_at = parse_moment(request.query_params.get("end"))
-    page = pages.talk_page(state.catalog, state.recordings, slug, start_at, end_at)
+    page = pages.talk_page(
+        state.catalog,
+        state.recordings,
+        state.search,
+        site_urls(request),
+        talk,
+        state.recordings.playback(talk),
+        start_at,
+        end_at,
+    )
     return render(request, "embed.html", cache=TALK_CACHE, page=page)
 
 

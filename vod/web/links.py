@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING
 from starlette.responses import Response
 
 from vod.links import cards, chapters, feeds, oembed
-from vod.links.share import TalkLinks, talk_links
 from vod.web.http_cache import etag_matches
 from vod.web.responses import redirect_old_slug
 from vod.web.state import site_urls, vod_state
 
 if TYPE_CHECKING:
     from starlette.requests import Request
-
-    from vod.pages import TalkPage
 
 # Feeds and the sitemap change only with the catalog.
 FEED_CACHE = "public, max-age=300"
@@ -34,12 +31,6 @@ OEMBED_CACHE = "public, max-age=3600"
 SITEMAP_TTL = 300.0
 _sitemap_lock = threading.Lock()
 ATOM = "application/atom+xml; charset=utf-8"
-
-
-def links_for(request: Request, page: TalkPage) -> TalkLinks:
-    """Build what a talk page offers to share, cite and embed (called by vod.web.html.talk)."""
-    state = vod_state(request)
-    return talk_links(page, state.recordings, site_urls(request))
 
 
 def _weak(opaque: str) -> str:
