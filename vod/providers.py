@@ -36,6 +36,12 @@ YOUTUBE_HOSTS = {
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 PEERTUBE_PATH = re.compile(r"^/(?:videos/(?:watch|embed)|w)/([A-Za-z0-9-]{8,})/?$")
 ARCHIVE_PATH = re.compile(r"^/(?:details|embed)/([^/]+(?:/[^/]+)?)/?$")
+# What an origin may look like once it reaches a header (CSP frame-src): a scheme, an ASCII
+# host (IDNA-encoded) and an optional port. Nothing else: a comma or a semicolon taken from a
+# catalog URL would start a second policy or a new directive (issue #10, item 2).
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+UNSAFE_NOTE = "This recording's address is not a valid web address, so it cannot be played here."
+SAFE_ORIGIN = re.compile(rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class ExternalPlayer:
     provider: Provider
     embed_url: str | None  # the provider's player page for an <iframe>; None for file / link
     label: str  # who hosts it, for the page: "YouTube", "PeerTube (video.example.org)"
+    note: str | None = None  # what the page says when the URL cannot be played as given
 
     @property
     def origin(self) -> str | None:
@@ -72,6 +79,37 @@ class ExternalPlayer:
         return self.embed_url
 
 
+def safe_origin(url: str) -> str | None:
+    """Return `url`'s origin as it may appear in a header, IDNA-encoded, or None when it can't.
+
+    `https://視頻.example/...` gives `https://xn--...example`; a URL with credentials, an empty
+    or malformed host, a bad port, or any character outside a host name gives None.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # "http://[::1", "http://h:99999": not a URL a browser would load
+        return None
+    netloc = parts.netloc
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host or "@" in netloc:
+        return None
+    try:
+        # Python's codec applies IDNA 2003 (nameprep + punycode) label by label.
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
+    except (UnicodeError, ValueError):
+        return None
+    origin = f"{parts.scheme}://{ascii_host}" + (f":{port}" if port is not None else "")
+    return origin if SAFE_ORIGIN.match(origin) else None
+
+
+def unsafe_url_reason(url: str) -> str | None:
+    """Say why a catalog URL cannot be used as given (for `vod check`), or None when it can."""
+    if safe_origin(url) is None:
+        return f"{url!r} has no valid host name (it cannot be linked or embedded safely)"
+    return None
+
+
 def _youtube_id(host: str, path: str, query: str) -> str | None:
     if host == "youtu.be":
         candidate = path.strip("/").split("/")[0]
@@ -87,7 +125,14 @@ def _youtube_id(host: str, path: str, query: str) -> str | None:
 
 def external_player(url: str) -> ExternalPlayer:
     """Decide how to play the recording at `url`."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number in range
+    except ValueError:
+        return ExternalPlayer("link", None, "elsewhere", note=UNSAFE_NOTE)
+    if safe_origin(url) is None:
+        # Never framed nor put in a header; `vod check` reports it with its file and line.
+        return ExternalPlayer("link", None, parts.hostname or "elsewhere", note=UNSAFE_NOTE)
     host = (parts.hostname or "").lower()
     path = parts.path or "/"
     if host in YOUTUBE_HOSTS:
@@ -110,10 +155,11 @@ def external_player(url: str) -> ExternalPlayer:
     if path.lower().endswith(FILE_SUFFIXES):
         return ExternalPlayer("file", None, host or "elsewhere")
     if parts.scheme == "https" and (m := PEERTUBE_PATH.match(path)):
+        # The host goes into the page's CSP: IDNA-encoded, as safe_origin checked above.
+        origin = safe_origin(url)
+        assert origin is not None
         return ExternalPlayer(
-            "peertube",
-            f"https://{parts.netloc}/videos/embed/{m.group(1)}",
-            f"PeerTube ({host})",
+            "peertube", f"{origin}/videos/embed/{m.group(1)}", f"PeerTube ({host})"
         )
     return ExternalPlayer("link", None, host or "elsewhere")
 
@@ -135,7 +181,7 @@ def frame_sources(catalog: Catalog | None) -> str:
         # Only PeerTube hosts vary; a substring test spares parsing 21,700 YouTube URLs.
         if url and ("/videos/" in url or "/w/" in url):
             origin = external_player(url).origin
-            if origin is not None:
+            if origin is not None and SAFE_ORIGIN.match(origin):
                 origins.setdefault(origin)
     value = " ".join(origins)
     _frames = (catalog.digest, value)

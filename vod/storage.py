@@ -348,6 +348,7 @@ class Recordings:
                 rec.url,
                 rec.media_type,
                 captions,
+                note=player.note,
                 provider=player.provider,
                 embed_url=player.embed_url,
                 host=player.label,

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from vod.providers import safe_origin
 from vod.timecode import format_clock
 
 if TYPE_CHECKING:
@@ -138,6 +139,8 @@ def public_recording_url(talk: Talk, recordings: Recordings, urls: SiteUrls) -> 
     """
     rec = talk.recording
     if rec.url:
+        if safe_origin(rec.url) is None:  # never published where it cannot be linked safely
+            return None
         return rec.url if _is_media_file(rec.url) else None
     return _public_media_url(rec.key, recordings, urls)
 
@@ -161,7 +164,7 @@ def public_poster_url(talk: Talk, recordings: Recordings, urls: SiteUrls) -> str
     if not poster:
         return None
     if poster.startswith(("http://", "https://")):
-        return poster
+        return poster if safe_origin(poster) is not None else None
     return _public_media_url(poster, recordings, urls)
 
 

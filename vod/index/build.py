@@ -253,7 +253,11 @@ class _Store:
             return []
 
     def _fetch(self, what: str, url: str) -> str | None:
-        host = urlsplit(url).netloc
+        try:
+            host = urlsplit(url).netloc
+        except ValueError:
+            log.warning("skipping %s: %r is not a URL", what, url)
+            return None
         if host in self.hosts_down:
             return None
         if self._allowed is None:

@@ -1,10 +1,18 @@
-"""Uvicorn's HTTP protocol, with TCP_NODELAY on every connection whatever the worker count.
+"""Uvicorn's HTTP protocol, with TCP_NODELAY on every connection and a deadline for headers.
 
-With `--workers 2` uvicorn binds the listening socket itself as `socket.socket(family)`, whose
-`proto` is 0; asyncio turns Nagle's algorithm off only for sockets whose `proto` says TCP, so
-every connection a worker accepts keeps it on. A response written in two parts (headers, then
-body) then waits for the client's delayed acknowledgement: 40 ms added to every keep-alive
-request (bench/bench_serve.py measured p50 48 ms against 5 ms with one worker).
+TCP_NODELAY: with `--workers 2` uvicorn binds the listening socket itself as
+`socket.socket(family)`, whose `proto` is 0; asyncio turns Nagle's algorithm off only for
+sockets whose `proto` says TCP, so every connection a worker accepts keeps it on. A response
+written in two parts (headers, then body) then waits for the client's delayed acknowledgement:
+40 ms added to every keep-alive request (bench/bench_serve.py measured p50 48 ms against 5 ms
+with one worker).
+
+Header deadline (issue #10, item 5): uvicorn closes a keep-alive connection that stays idle
+after a response, but it sets no deadline on a request's line and headers. A client that opens
+connections and sends a header line every few seconds (slowloris), or nothing at all, kept each
+one open for ever, and enough of them exhaust the worker's file descriptors. Here every request
+must have sent its headers within `header_timeout` seconds of its first byte (or of the
+connection, for the first request); otherwise the connection is closed.
 """
 
 from __future__ import annotations
@@ -13,11 +21,19 @@ import contextlib
 import socket
 from typing import Any
 
-from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# Seconds a client has to send a request's line and headers (VOD_HEADER_TIMEOUT).
+DEFAULT_HEADER_TIMEOUT = 10.0
 
 
-class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
-    """Uvicorn's default HTTP protocol, sending small responses without waiting."""
+class NoDelayHTTPProtocol(HttpToolsProtocol):
+    """Uvicorn's httptools protocol, sending small responses at once, with a header deadline."""
+
+    def __init__(self, *args: Any, header_timeout: float = DEFAULT_HEADER_TIMEOUT, **kw: Any):
+        super().__init__(*args, **kw)
+        self.header_timeout = header_timeout
+        self._header_deadline: Any = None  # asyncio.TimerHandle while headers are awaited
 
     def connection_made(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
@@ -25,3 +41,32 @@ class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        # The first bytes of a new request on a kept-alive connection start its deadline.
+        if self._header_deadline is None and (self.cycle is None or self.cycle.response_complete):
+            self._arm_header_deadline()
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._disarm_header_deadline()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_deadline()
+        super().connection_lost(exc)
+
+    def _arm_header_deadline(self) -> None:
+        self._disarm_header_deadline()
+        self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_late)
+
+    def _disarm_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_late(self) -> None:
+        self._header_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
