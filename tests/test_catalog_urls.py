@@ -188,3 +188,18 @@ def test_any_text_in_url_fields_never_breaks_a_response_nor_a_header(
             _check_headers(response, path)
     finally:
         state.live_catalog.current = bundled_catalog
+
+
+def test_the_talk_still_renders_with_a_note(
+    url_client: TestClient, bundled_catalog: Catalog
+) -> None:
+    state = url_client.app_state["vod"]
+    bad = "https://evil.test,style-src/videos/watch/abcdefgh1234"
+    state.live_catalog.current = _with_urls(bundled_catalog, bad, "note-test")
+    try:
+        response = url_client.get(f"/talks/{TALK}")
+    finally:
+        state.live_catalog.current = bundled_catalog
+    assert response.status_code == 200
+    assert "not a valid web address" in response.text
+    assert "evil.test" not in response.headers["content-security-policy"]

@@ -284,3 +284,42 @@ def test_s3_misconfigured_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
     assert result.exit_code == 1
     assert "cannot set up the S3 client" in result.stderr
     assert "Traceback" not in result.output
+
+
+UNSAFE_URLS = """\
+event:
+  slug: url-event
+  name: URL Event
+  start_date: 2024-06-12
+  timezone: UTC
+talks:
+  - slug: idn-peertube
+    title: An internationalised PeerTube host
+    recording:
+      url: https://視頻.example/videos/watch/abcdefgh1234
+  - slug: comma-host
+    title: A host with a comma
+    recording:
+      url: https://evil.test,style-src/videos/watch/abcdefgh1234
+  - slug: broken-host
+    title: Not a host at all
+    links: [{title: Slides, url: "https://[/slides.pdf"}]
+"""
+
+
+def test_urls_that_cannot_be_made_safe_are_reported_with_file_and_line(
+    tmp_path: Path, empty_media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "urls.yaml").write_text(UNSAFE_URLS)
+    monkeypatch.setenv("VOD_CATALOG", str(catalog))
+    code, out = check_json()
+    assert code == 1
+    file = str(catalog / "urls.yaml")
+    found = {(e["file"], e["line"], e["field"]) for e in out["errors"]}
+    # The internationalised host is valid (IDNA-encoded where it reaches a header).
+    assert found == {
+        (file, _line(UNSAFE_URLS, "evil.test,style-src"), "talks[1].recording.url"),
+        (file, _line(UNSAFE_URLS, "https://[/"), "talks[2].links[0].url"),
+    }

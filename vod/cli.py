@@ -261,10 +261,14 @@ def index_command(publish: bool, full: bool, catalog: Path | None, index_dir: Pa
 def check(as_json: bool, catalog: Path | None) -> None:
     """Validate the catalog and check that every recording exists in storage."""
     from vod.catalog import validate_catalog
+    from vod.catalog.loader import unsafe_urls
     from vod.storage import storage_from_settings
 
     settings = _settings(catalog=catalog)
     loaded, problems = validate_catalog(settings.catalog)
+    if loaded is not None:
+        # URLs that load but cannot be linked or framed safely (the site shows a note).
+        problems = problems + unsafe_urls(settings.catalog)
     errors = [p.as_dict() for p in problems]
     missing: list[dict[str, str]] = []
     unreachable: list[dict[str, str]] = []
