@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -161,7 +162,11 @@ def serve(
         workers=workers,
         log_level="info",
         proxy_headers=True,
-        http=NoDelayHTTPProtocol,  # no 40 ms Nagle stall per response with --workers > 1
+        # No 40 ms Nagle stall per response with --workers > 1, and a deadline for a request's
+        # headers, so slow or silent connections cannot pile up (issue #10, item 5).
+        http=functools.partial(NoDelayHTTPProtocol, header_timeout=settings.header_timeout),
+        limit_concurrency=settings.max_connections,  # beyond it, requests get 503
+        timeout_keep_alive=5,  # idle keep-alive connections close after 5 s
     )
     if workers > 1 and port != 0 and vod_workers.available():
         # One listening socket per worker, so the kernel spreads connections (vod/workers.py).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -61,6 +63,27 @@ def _host_list(name: str, raw: str) -> tuple[str, ...]:
                 f"{name}: {entry!r} is not a host name, an address or a network"
             ) from None
     return entries
+
+
+_HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+def _host_names(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated host names (`*.example.org` allows subdomains), lower-cased and checked."""
+    entries = tuple(e.strip().lower() for e in raw.split(",") if e.strip())
+    for entry in entries:
+        host = entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry
+        if not _HOST_NAME.match(host) and not _is_address(host.strip("[]")):
+            raise ConfigError(f"{name}: {entry!r} is not a host name")
+    return entries
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -143,7 +166,9 @@ SETTINGS: tuple[Setting, ...] = (
         "base_url",
         "VOD_BASE_URL",
         None,
-        "Public URL of the site, used in feeds, oEmbed and cards (default: from the request).",
+        "Public URL of the site: every absolute link and redirect uses it, and requests for "
+        "another Host get 400 (default: from the request, never publicly cacheable).",
+        _http_url,
     ),
     Setting("admin_token", "VOD_ADMIN_TOKEN", None, "Token that admin actions require."),
     Setting(
@@ -153,6 +178,28 @@ SETTINGS: tuple[Setting, ...] = (
         "Internal hosts, addresses or networks (comma-separated) that outbound fetches "
         "(caption URLs, schedule imports, link checks) may reach; by default none.",
         _host_list,
+    ),
+    Setting(
+        "allowed_hosts",
+        "VOD_ALLOWED_HOSTS",
+        None,
+        "Host names (comma-separated) accepted besides VOD_BASE_URL's; with VOD_BASE_URL set, "
+        "requests for any other Host get 400.",
+        _host_names,
+    ),
+    Setting(
+        "max_connections",
+        "VOD_MAX_CONNECTIONS",
+        "1000",
+        "Open connections a worker serves at once; requests beyond get 503 (vod serve).",
+        _positive_int,
+    ),
+    Setting(
+        "header_timeout",
+        "VOD_HEADER_TIMEOUT",
+        "10",
+        "Seconds a client has to send a request's headers before the connection is closed.",
+        _positive_float,
     ),
 )
 
@@ -174,6 +221,9 @@ class Settings:
     base_url: str | None = None
     admin_token: str | None = field(default=None, repr=False)
     fetch_allow: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    max_connections: int = 1000
+    header_timeout: float = 10.0
     templates_dir: Path = field(default_factory=_templates_dir)
     static_dir: Path = STATIC_DIR
 
