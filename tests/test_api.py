@@ -132,8 +132,13 @@ def test_api_talks_shape(client: TestClient, bundled_catalog: Catalog) -> None:
     ]
 
 
-def test_api_talks_cache_header(client: TestClient) -> None:
-    assert client.get("/api/talks").headers["cache-control"] == "public, max-age=60"
+def test_api_talks_cache_header(client: TestClient, settings: Settings) -> None:
+    # Public (for a CDN) once links come from VOD_BASE_URL; built from the request's Host
+    # header, they must not be kept by a shared cache (issue #10, item 7).
+    app = create_app(settings.replace(base_url="https://vod.example.org"))
+    with TestClient(app, base_url="https://vod.example.org") as based:
+        assert based.get("/api/talks").headers["cache-control"] == "public, max-age=60"
+    assert client.get("/api/talks").headers["cache-control"] == "private, max-age=60"
 
 
 def test_api_talks_filters_by_event(client: TestClient, bundled_catalog: Catalog) -> None:
@@ -197,7 +202,9 @@ def test_api_talks_page_past_the_end_is_empty(many_client: TestClient) -> None:
 
 
 def test_api_links_use_the_base_url(tmp_path: Path, settings: Settings) -> None:
-    with TestClient(create_app(settings.replace(base_url="https://vod.example.org"))) as c:
+    app = create_app(settings.replace(base_url="https://vod.example.org"))
+    # With a base URL, only its host is served (issue #10, item 7).
+    with TestClient(app, base_url="https://vod.example.org") as c:
         talk = get_json(c, f"/api/talks/{SNOWFLAKE}")
         assert talk["url"] == f"https://vod.example.org/talks/{SNOWFLAKE}"
         assert talk["recording"]["src"] == "https://vod.example.org/static/placeholder.mp4"

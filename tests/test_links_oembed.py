@@ -188,7 +188,8 @@ def test_base_url_setting_decides_which_urls_are_ours(tmp_path: Path) -> None:
         media_dir=tmp_path / "media",
         base_url="https://talks.example.org/vod",
     )
-    with TestClient(create_app(settings)) as client:
+    # A proxy serves the site under /vod and forwards the public host (issue #10, item 7).
+    with TestClient(create_app(settings), base_url="https://talks.example.org") as client:
         ours = oembed(client, f"https://talks.example.org/vod/talks/{DUCKS}?t=3")
         assert ours.status_code == 200
         assert ours.json()["html"].startswith(

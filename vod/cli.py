@@ -156,6 +156,15 @@ def serve(
     from vod.web.http_protocol import NoDelayHTTPProtocol
 
     click.echo(f"Serving {len(loaded.talks)} talks on http://{host}:{port}/", err=True)
+    from vod.web.hosts import is_loopback
+
+    if settings.base_url is None and not is_loopback(host):
+        click.echo(
+            f"Warning: listening on {host} without VOD_BASE_URL: links are built from each "
+            "request's Host header, so pages are sent as private (not cacheable by a CDN). "
+            "Set VOD_BASE_URL to the public URL (and VOD_ALLOWED_HOSTS for other names).",
+            err=True,
+        )
     options: dict[str, Any] = dict(
         host=host,
         port=port,

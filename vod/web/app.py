@@ -29,6 +29,7 @@ from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
 from vod.urls import SiteUrls
 from vod.web import responses
+from vod.web.hosts import TrustedHost
 from vod.web.http_cache import ConditionalGet
 from vod.web.routes import routes
 from vod.web.state import AppState, LiveCatalog, site_urls
@@ -100,6 +101,10 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
         routes=routes(settings),
         lifespan=lifespan,
         middleware=[
+            # First: nothing below may see (or build a URL from) an untrusted Host header.
+            Middleware(
+                TrustedHost, base_url=settings.base_url, allowed_hosts=settings.allowed_hosts
+            ),
             Middleware(SecurityHeaders),
             Middleware(GZipMiddleware, minimum_size=1024),
             Middleware(ConditionalGet),
