@@ -325,3 +325,69 @@ def test_media_url_must_be_http() -> None:
         Settings.from_env({"VOD_MEDIA_URL": "javascript:alert(1)"})
     url = Settings.from_env({"VOD_MEDIA_URL": "https://cdn.example.org/v/"}).media_url
     assert url == "https://cdn.example.org/v"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/talks/{SLUG}",
+        f"/embed/{SLUG}",
+        f"/api/talks/{SLUG}",
+        "/feed.xml",
+        "/events/systems-scale-2024/feed.xml",
+        "/sitemap.xml",
+        f"/oembed?url=http://testserver/talks/{SLUG}",
+    ],
+)
+def test_cdn_mode_survives_a_store_that_is_down(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    # VOD_MEDIA_URL set, the bucket unreachable (issue #10, item 6): within the same bounds as
+    # the presigned mode, and nothing is published that could not be checked.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", closed_endpoint())
+    cdn = _settings(settings, tmp_path, "vod-recordings").replace(
+        media_url="https://cdn.example.org"
+    )
+    with app_client(cdn) as client:
+        for _ in range(2):  # a cold cache, then during the backoff
+            started = time.monotonic()
+            response = client.get(path)
+            assert response.status_code == 200, response.text[:500]
+            assert time.monotonic() - started < 10
+            assert "https://cdn.example.org/" not in response.text
+        if not path.startswith("/oembed"):  # oEmbed asks no store
+            assert client.get("/healthz").json()["storage"]["status"] == "degraded"
+
+
+def test_a_cold_sitemap_lists_the_bucket_instead_of_one_head_per_talk(
+    settings: Settings,
+    tmp_path: Path,
+    moto_server: MotoServer,
+    uploaded: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    heads: list[str] = []
+    real_exists = S3Storage.exists
+
+    def counting(self: S3Storage, key: str) -> bool:
+        heads.append(key)
+        return real_exists(self, key)
+
+    monkeypatch.setattr(S3Storage, "exists", counting)
+    cdn = _settings(settings, tmp_path, uploaded).replace(media_url="https://cdn.example.org")
+    with app_client(cdn) as client:
+        sitemap = client.get("/sitemap.xml")
+        assert sitemap.status_code == 200
+        assert f"https://cdn.example.org/{KEY}" in sitemap.text  # the uploaded one is published
+        assert "systems-scale-2024-keynote.mp4" not in sitemap.text  # the missing one is not
+        assert heads == []  # answered by one listing
+        feed = client.get("/feed.xml")
+        assert f"https://cdn.example.org/{KEY}" in feed.text
+        assert heads == []
+
+
+def test_list_keys_strips_the_prefix(moto_server: MotoServer, bucket: str) -> None:
+    moto_server.upload(bucket, f"recordings/{KEY}")
+    moto_server.upload(bucket, "elsewhere/other.mp4")
+    with s3_storage(bucket, "recordings", endpoint_url=moto_server.endpoint) as store:
+        assert store.list_keys() == {KEY}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -179,6 +180,25 @@ class S3Storage:
             raise StorageUnavailable(f"S3 unreachable: {exc}") from exc
         return True
 
+    def list_keys(self) -> set[str]:
+        """Every key under the prefix, as `exists` names them: one call per 1,000 objects."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys: set[str] = set()
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, **({"Prefix": self.prefix + "/"} if self.prefix else {})
+            )
+            for page in pages:
+                keys.update(obj["Key"][strip:] for obj in page.get("Contents", ()))
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            raise StorageUnavailable(f"S3 answered {code or 'an error'} to a listing") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"S3 unreachable: {exc}") from exc
+        return keys
+
     def url_for(self, key: str) -> str:
         from botocore.exceptions import BotoCoreError
 
@@ -292,23 +312,60 @@ class Recordings:
         """Tell whether the store has `key`, from a short-lived cache when possible."""
         now = time.monotonic()
         with self._lock:
-            cached = self._known.get(key)
-            if cached and now - cached[0] < self.ttl:
-                return cached[1]
+            if self._fresh(key, now):
+                return self._known[key][1]
             if now < self._down_until:
                 raise StorageUnavailable(self._last_error or "storage unavailable")
         try:
             found = self._ask(key)
         except StorageUnavailable as exc:
-            with self._lock:
-                self._down_until = time.monotonic() + OUTAGE_BACKOFF
-                self._last_error = str(exc)
-            log.warning("recording store unavailable: %s", exc)
+            self._outage(str(exc))
             raise
         with self._lock:
             self._known[key] = (now, found)
             self._last_error = None
         return found
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Learn at once whether each of `keys` exists, before a page that names thousands.
+
+        A sitemap or a feed asks about every talk: one HEAD each, one after another, took
+        minutes on a cold cache. A store that can list its keys answers them all in one
+        listing (one call per 1,000 objects), within the page budget; otherwise the keys are
+        asked one by one later, as before. An outage is remembered like a failed HEAD.
+        """
+        wanted = set(keys)
+        list_keys = getattr(self.storage, "list_keys", None)
+        if list_keys is None or not wanted:
+            return
+        now = time.monotonic()
+        with self._lock:
+            wanted = {k for k in wanted if not self._fresh(k, now)}
+            if not wanted or now < self._down_until:
+                return
+        future = _STORE_CALLS.submit(list_keys)
+        try:
+            present: set[str] = future.result(timeout=PAGE_BUDGET)
+        except FutureTimeout:
+            self._outage(f"the store did not list its keys within {PAGE_BUDGET:g} s")
+            return
+        except StorageUnavailable as exc:
+            self._outage(str(exc))
+            return
+        with self._lock:
+            for key in wanted:
+                self._known[key] = (now, key in present)
+            self._last_error = None
+
+    def _fresh(self, key: str, now: float) -> bool:
+        cached = self._known.get(key)
+        return cached is not None and now - cached[0] < self.ttl
+
+    def _outage(self, error: str) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + OUTAGE_BACKOFF
+            self._last_error = error
+        log.warning("recording store unavailable: %s", error)
 
     def _ask(self, key: str) -> bool:
         """Ask the store, but give up after PAGE_BUDGET: a page must not wait on a slow store.

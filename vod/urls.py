@@ -13,10 +13,13 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from vod.errors import StorageUnavailable
 from vod.providers import safe_origin
 from vod.timecode import format_clock
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from vod.catalog import Talk
     from vod.storage import Playback, Recordings, Storage
 
@@ -139,8 +142,6 @@ def public_recording_url(talk: Talk, recordings: Recordings, urls: SiteUrls) -> 
     """
     rec = talk.recording
     if rec.url:
-        if safe_origin(rec.url) is None:  # never published where it cannot be linked safely
-            return None
         return rec.url if _is_media_file(rec.url) else None
     return _public_media_url(rec.key, recordings, urls)
 
@@ -155,6 +156,8 @@ def public_playback_url(playback: Playback, storage: Storage, urls: SiteUrls) ->
 
 
 def _is_media_file(url: str) -> bool:
+    if safe_origin(url) is None:  # never published where it cannot be linked safely
+        return False
     return PurePosixPath(urlsplit(url).path).suffix.lower() in MEDIA_SUFFIXES
 
 
@@ -168,6 +171,21 @@ def public_poster_url(talk: Talk, recordings: Recordings, urls: SiteUrls) -> str
     return _public_media_url(poster, recordings, urls)
 
 
+def prefetch_media(talks: Iterable[Talk], recordings: Recordings) -> None:
+    """Ask the store about every talk's recording and poster at once (one listing, not a HEAD
+    per talk) before a feed or the sitemap publishes them."""
+    if not recordings.storage.stable_urls:
+        return  # nothing is published from a store without stable URLs: nothing to ask
+    keys: list[str] = []
+    for talk in talks:
+        rec = talk.recording
+        if rec.key:
+            keys.append(rec.key)
+        if rec.poster and not rec.poster.startswith(("http://", "https://")):
+            keys.append(rec.poster)
+    recordings.prefetch(keys)
+
+
 def _public_media_url(key: str | None, recordings: Recordings, urls: SiteUrls) -> str | None:
     storage = recordings.storage
     if key is None or not storage.stable_urls:
@@ -175,4 +193,6 @@ def _public_media_url(key: str | None, recordings: Recordings, urls: SiteUrls) -
     try:
         return urls.absolute(storage.url_for(key)) if recordings.exists(key) else None
     except ValueError:  # an unsafe key: never published
+        return None
+    except StorageUnavailable:  # the store is down: published again once it answers
         return None

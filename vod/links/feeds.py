@@ -18,7 +18,7 @@ from vod import __version__
 from vod.catalog import UNTITLED
 from vod.links.previews import SITE_NAME
 from vod.links.share import names, preview_image
-from vod.urls import public_recording_url
+from vod.urls import prefetch_media, public_recording_url
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
@@ -107,6 +107,7 @@ def atom_feed(
     updated = max((recorded_at(t, catalog) for t in entries), default=_EPOCH)
     _sub(feed, "updated", _stamp(updated))
     _sub(feed, "generator", SITE_NAME, version=__version__)
+    prefetch_media(entries, recordings)
     for talk in entries:
         _entry(feed, talk, catalog, recordings, urls)
     return _document(feed)
@@ -153,6 +154,7 @@ def sitemap(catalog: Catalog, recordings: Recordings, urls: SiteUrls) -> bytes:
         return url
 
     add(urls.site_root())
+    prefetch_media(catalog.talks.values(), recordings)
     for event in catalog.events_newest_first():
         add(urls.url("event", event=event.slug))
     for talk in newest_first(catalog.talks.values(), catalog):
