@@ -194,3 +194,26 @@ def test_transcript_section_only_when_captions_are_indexed(tmp_path: Path) -> No
     settings = Settings(catalog=SAMPLE_CATALOG, index_dir=tmp_path / "i", media_dir=tmp_path / "m")
     with TestClient(create_app(settings)) as bare:
         assert not get_page(bare, f"/talks/{DEPLOY}").find_all("section", cls="transcript")
+
+
+def test_a_query_echoed_into_the_page_drops_control_characters_and_isolates_direction(
+    client: TestClient,
+) -> None:
+    # Issue #10, item 9: NUL and escapes never reach the page; a right-to-left override in a
+    # query cannot reverse the text around it.
+    response = client.get("/search", params={"q": "snow\x00fl\x1bake \u202eevil"})
+    assert response.status_code == 200
+    text = response.text
+    assert "\x00" not in text and "\x1b" not in text
+    assert 'value="snowflake \u202eevil"' in text
+    title = text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "\u202e" not in title
+    assert 'dir="auto"' in text
+    api = client.get("/api/search", params={"q": "snow\x00flake"}).json()
+    assert api["query"] == "snowflake"
+
+
+def test_a_corrected_query_is_isolated(client: TestClient) -> None:
+    text = client.get("/search", params={"q": "deploymnt"}).text
+    assert "No talks match <strong><bdi>deploymnt</bdi></strong>" in text
+    assert "Showing results for <strong><bdi>deployment</bdi></strong>" in text

@@ -7,6 +7,7 @@ from the same object, so the HTML and the API never disagree.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -362,6 +363,16 @@ def search_page(
     return SearchPage(query, results, tuple(hits), error, filters or Filters(), sort)
 
 
+# C0 and C1 control characters: nothing a person types, and a NUL or an escape echoed into the
+# page, its title or a link only garbles it (tab and line breaks become spaces).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_query(text: str) -> str:
+    """Drop NUL and the other control characters from a query before it is searched or shown."""
+    return _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
+
+
 SEARCH_UNAVAILABLE = (
     "Search is not available right now: the index is being built. Please try again in a minute."
 )
@@ -371,7 +382,7 @@ def run_search(
     catalog: Catalog, search: SearchIndex, params: QueryParams, page_number: int
 ) -> tuple[SearchPage, int]:
     """Search for what a URL asks (q, filters, sort); return the page and its HTTP status."""
-    query = params.get("q") or ""
+    query = clean_query(params.get("q") or "")
     try:
         filters = Filters.from_query(params)
         sort = params.get("sort") or "relevance"

@@ -107,7 +107,7 @@ def api_search(request: Request) -> Response:
 def api_suggest(request: Request) -> Response:
     """Titles and speaker names for what has been typed so far (the search box's script)."""
     state = vod_state(request)
-    prefix = request.query_params.get("q", "")[:100]
+    prefix = pages.clean_query(request.query_params.get("q", ""))[:100]
     try:
         found = state.search.suggest(prefix)
     except IndexNotBuilt:

@@ -50,11 +50,23 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         auto_reload=False,
     )
     env.filters["clock"] = format_clock
+    env.filters["no_bidi"] = _no_bidi
     env.globals["vod_version"] = __version__
     # Links stay relative, so any host or CDN serves them; absolute_url is for previews.
     env.globals["path_for"] = SiteUrls().path
     env.globals["absolute_url"] = _absolute_url
     return Jinja2Templates(env=env)
+
+
+# Directional formatting characters: a right-to-left override in a query echoed into the
+# document title (which cannot hold <bdi>) would reverse the rest of the title.
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def _no_bidi(text: str) -> str:
+    return str(text).translate(_BIDI_CONTROLS)
 
 
 @jinja2.pass_context
