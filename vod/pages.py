@@ -373,6 +373,7 @@ def clean_query(text: str) -> str:
     return _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
 
 
+NOTHING_TO_SEARCH = "This search has nothing to look for: type some words."
 SEARCH_UNAVAILABLE = (
     "Search is not available right now: the index is being built. Please try again in a minute."
 )
@@ -382,7 +383,8 @@ def run_search(
     catalog: Catalog, search: SearchIndex, params: QueryParams, page_number: int
 ) -> tuple[SearchPage, int]:
     """Search for what a URL asks (q, filters, sort); return the page and its HTTP status."""
-    query = clean_query(params.get("q") or "")
+    raw = params.get("q") or ""
+    query = clean_query(raw)
     try:
         filters = Filters.from_query(params)
         sort = params.get("sort") or "relevance"
@@ -390,6 +392,8 @@ def run_search(
             raise QueryError(f"Results can be sorted by {', '.join(SORTS)}.")
     except QueryError as exc:
         return search_page(catalog, query, None, error=str(exc)), 400
+    if not query.strip() and raw.strip():
+        return search_page(catalog, "", None, error=NOTHING_TO_SEARCH), 400
     if not query.strip() and not filters.active:
         return search_page(catalog, "", None, sort=sort), 200
     try:
