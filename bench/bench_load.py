@@ -2,7 +2,7 @@
 
 Measures, in one run:
 - requests/s and latency percentiles for talk pages: 2,000 talks over and over (a hot set,
-  served from the pages each worker keeps after the first view, vod/web/page_cache.py), and every
+  served from the pages each worker keeps after the first view, vod/web/middleware.py), and every
   talk of the catalog once, in random order (each one rendered); and for searches, both a small
   set of repeated queries and distinct queries that no cache has seen;
 - the same talk-page load while `vod index --full` rebuilds the index and the workers swap to

@@ -20,7 +20,7 @@ from vod.index import SearchIndex, build_index, current_version, index_state
 from vod.storage import LocalStorage, Recordings
 from vod.urls import SiteUrls
 from vod.web.app import create_app, make_templates
-from vod.web.page_cache import RenderedPages
+from vod.web.middleware import RenderedPages
 from vod.web.state import AppState
 
 SNOWFLAKE = "training-arctic-at-snowflake"
@@ -266,7 +266,7 @@ def rendered(
     monkeypatch: pytest.MonkeyPatch, client: TestClient
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Record every top-level template render: its name and its context."""
-    # Talk pages are kept once rendered (vod/web/page_cache.py); start cold so each one renders.
+    # Talk pages are kept once rendered (vod/web/middleware.py); start cold so each one renders.
     monkeypatch.setattr(client.app_state["vod"], "rendered", RenderedPages())
     calls: list[tuple[str, dict[str, Any]]] = []
     original = jinja2.Template.render

@@ -82,6 +82,10 @@ class LruCache(Generic[V]):
                     del self._making[key]
                 making.set()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def __len__(self) -> int:
         return len(self._items)
 

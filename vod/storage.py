@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
 
 from vod.errors import ConfigError, StorageUnavailable
+from vod.lru import LruCache
 
 if TYPE_CHECKING:
     from vod.catalog import Talk
@@ -30,6 +31,8 @@ PLACEHOLDER_PATH = "/static/placeholder.mp4"
 PLACEHOLDER_CAPTIONS_PATH = "/static/placeholder.en.vtt"
 # How long a store's answer about one key is trusted before asking again.
 EXISTS_TTL = 60.0
+# Keys whose answer is remembered: every recording, poster and caption of a large catalog.
+KNOWN_KEYS = 65_536
 # The longest a page waits for the store before it renders "temporarily unavailable".
 PAGE_BUDGET = 1.5
 # Store calls run here, so a page can stop waiting without abandoning a request thread.
@@ -303,7 +306,7 @@ class Recordings:
     def __init__(self, storage: Storage, ttl: float = EXISTS_TTL) -> None:
         self.storage = storage
         self.ttl = ttl
-        self._known: dict[str, tuple[float, bool]] = {}
+        self._known: LruCache[tuple[float, bool]] = LruCache(KNOWN_KEYS)  # (when, exists)
         self._down_until = 0.0
         self._last_error: str | None = None
         self._lock = threading.Lock()
@@ -311,9 +314,10 @@ class Recordings:
     def exists(self, key: str) -> bool:
         """Tell whether the store has `key`, from a short-lived cache when possible."""
         now = time.monotonic()
+        cached = self._known.get(key)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
         with self._lock:
-            if self._fresh(key, now):
-                return self._known[key][1]
             if now < self._down_until:
                 raise StorageUnavailable(self._last_error or "storage unavailable")
         try:
@@ -321,8 +325,8 @@ class Recordings:
         except StorageUnavailable as exc:
             self._outage(str(exc))
             raise
+        self._known.put(key, (now, found))
         with self._lock:
-            self._known[key] = (now, found)
             self._last_error = None
         return found
 
@@ -352,9 +356,9 @@ class Recordings:
         except StorageUnavailable as exc:
             self._outage(str(exc))
             return
+        for key in wanted:
+            self._known.put(key, (now, key in present))
         with self._lock:
-            for key in wanted:
-                self._known[key] = (now, key in present)
             self._last_error = None
 
     def _fresh(self, key: str, now: float) -> bool:

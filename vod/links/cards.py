@@ -58,7 +58,7 @@ class CardText:
 
     @property
     def etag(self) -> str:
-        digest = hashlib.sha256(repr((RENDER_VERSION, self)).encode()).hexdigest()[:32]
+        digest = hashlib.blake2b(repr((RENDER_VERSION, self)).encode(), digest_size=16).hexdigest()
         return f'"{digest}"'
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,14 +9,12 @@ from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vod import __version__, heap
 from vod.catalog import Catalog, catalog_cache_dir, load_catalog_cached
@@ -30,7 +27,7 @@ from vod.timecode import format_clock
 from vod.urls import SiteUrls
 from vod.web import responses
 from vod.web.hosts import TrustedHost
-from vod.web.http_cache import ConditionalGet
+from vod.web.middleware import ConditionalGet, SecurityHeaders, security_headers
 from vod.web.routes import routes
 from vod.web.state import AppState, LiveCatalog, site_urls
 
@@ -152,71 +149,8 @@ def create_app_from_env() -> Starlette:
     return create_app(Settings.from_env())
 
 
-# Only embed pages may be framed; every other page refuses to be.
-_CSP = (
-    "default-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https: http:; "
-    "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-src {frames}; frame-ancestors {ancestors}"
-)
-
-
-def security_headers(path: str, frames: str | None = None) -> tuple[tuple[str, str], ...]:
-    """Return the security headers of a response to `path`; only /embed/ may be framed.
-
-    `frames` lists the origins whose players pages may frame (external recordings' providers);
-    by default the fixed ones (YouTube, Vimeo, the Internet Archive).
-    """
-    return _security_headers(path.startswith("/embed/"), frames or frame_sources(None))
-
-
-@functools.lru_cache(maxsize=64)
-def _security_headers(framable: bool, frames: str) -> tuple[tuple[str, str], ...]:
-    # Built once per (framable, catalog's frame origins), not per response.
-    csp = _CSP.format(frames=frames, ancestors="*" if framable else "'none'")
-    headers = {
-        "Content-Security-Policy": csp,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-    }
-    if not framable:
-        headers["X-Frame-Options"] = "DENY"
-    return tuple(headers.items())
-
-
 def _server_error(request: Request, exc: Exception) -> Response:
     response = responses.server_error(request, exc)
     for name, value in security_headers(str(request.scope.get("path", ""))):
         response.headers.setdefault(name, value)
     return response
-
-
-def _frames(scope: Scope) -> str | None:
-    """The frame-src origins of the catalog being served: PeerTube hosts vary per catalog."""
-    state = scope.get("state", {}).get("vod")
-    try:
-        return frame_sources(state.catalog) if state is not None else None
-    except Exception:  # headers must never fail a response: fall back to the fixed providers
-        log.exception("cannot list the catalog's embed origins")
-        return None
-
-
-class SecurityHeaders:
-    """Add CSP, nosniff and referrer headers; only /embed/ may be framed."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = security_headers(str(scope.get("path", "")), _frames(scope))
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra:
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -19,7 +19,7 @@ from vod.catalog import Talk
 from vod.errors import IndexNotBuilt
 from vod.storage import LocalStorage, Playback
 from vod.timecode import parse_moment
-from vod.web.page_cache import KeptPage
+from vod.web.middleware import KeptPage
 from vod.web.responses import (
     TALK_CACHE,
     page_number,

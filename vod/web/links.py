@@ -6,7 +6,6 @@ plain `def` functions (run in the thread pool): a card render or a store lookup 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import Response
 
 from vod.links import cards, chapters, feeds, oembed
-from vod.web.http_cache import etag_matches
+from vod.web.middleware import etag, not_modified, weak_etag
 from vod.web.responses import redirect_old_slug
 from vod.web.state import site_urls, vod_state
 
@@ -33,25 +32,12 @@ _sitemap_lock = threading.Lock()
 ATOM = "application/atom+xml; charset=utf-8"
 
 
-def _weak(opaque: str) -> str:
-    # Weak: the GZip middleware changes the bytes, never the meaning (RFC 9110, 8.8.1).
-    return f'W/"{opaque}"'
-
-
-def _matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match", "")
-    return bool(header) and etag_matches(header, etag)
-
-
-def _conditional(
-    request: Request, body: bytes, media_type: str, cache: str, etag: str | None = None
-) -> Response:
-    """Answer `body` with an ETag, or 304 when the client already has it."""
-    etag = etag or _weak(hashlib.sha256(body).hexdigest()[:32])
-    headers = {"ETag": etag, "Cache-Control": cache}
-    if _matches(request, etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
+def _conditional(request: Request, body: bytes, media_type: str, cache: str) -> Response:
+    """Answer `body` with its ETag, or 304 when the client already has it."""
+    headers = {"ETag": etag(body), "Cache-Control": cache}
+    return not_modified(request, headers["ETag"], headers) or Response(
+        body, media_type=media_type, headers=headers
+    )
 
 
 # ---- oEmbed ---------------------------------------------------------------------------------
@@ -101,10 +87,13 @@ def card(request: Request) -> Response:
     if width not in oembed.CARD_WIDTHS:
         width = oembed.CARD_WIDTHS[0]
     text = cards.card_text(state.catalog, talk)
-    etag = _weak(f"{text.etag.strip(chr(34))}-{width}")
-    headers = {"ETag": etag, "Cache-Control": CARD_CACHE}
-    if _matches(request, etag):
-        return Response(status_code=304, headers=headers)
+    # From the text, not the pixels: a revalidation never renders the card.
+    headers = {
+        "ETag": weak_etag(f"{text.etag.strip(chr(34))}-{width}"),
+        "Cache-Control": CARD_CACHE,
+    }
+    if (unchanged := not_modified(request, headers["ETag"], headers)) is not None:
+        return unchanged
     return Response(cards.CARDS.get(text, width), media_type="image/png", headers=headers)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from vod import heap
 from vod.errors import CatalogError, IndexNotBuilt
 from vod.urls import SiteUrls
-from vod.web.page_cache import RenderedPages
+from vod.web.middleware import RenderedPages
 
 if TYPE_CHECKING:
     from starlette.requests import Request

@@ -1,0 +1,245 @@
+"""What wraps every answer: security headers, conditional GET, and the kept talk pages.
+
+All three validate with one `etag()`. Pages are rendered from an immutable catalog and index
+version, so the body's hash is a sound validator. Compression happens outside the conditional
+GET middleware, so one ETag serves both encodings (marked weak, as gzip changes the bytes).
+
+Kept pages: a talk page is a pure function of the catalog, the index version (transcripts),
+what the player plays and the request's moment and host; rendering it is most of its cost
+(Jinja2). Only pages whose playback URL does not expire are kept: local recordings, the
+placeholder, and S3 recordings behind VOD_MEDIA_URL; not S3's presigned URLs. They are kept
+gzip-compressed (about a quarter of their size), with their ETag: a browser, which accepts gzip,
+gets the kept bytes as they are; a conditional request gets 304 without touching the body; a
+client without gzip gets them decompressed (about 20 µs).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vod.lru import LruCache
+from vod.providers import frame_sources
+
+log = logging.getLogger(__name__)
+
+# Only these answers are buffered and validated; files carry their own validators.
+VALIDATED_TYPES = (
+    "text/html",
+    "application/json",
+    "application/xml",
+    "application/atom+xml",
+    "text/xml",
+    "application/xhtml+xml",
+)
+MAX_BUFFER = 4 * 1024 * 1024  # larger bodies stream through untouched
+
+
+def etag(body: bytes) -> str:
+    """The weak ETag of a response body (uncompressed), as every vod answer carries it."""
+    return weak_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
+
+
+def weak_etag(opaque: str) -> str:
+    """Mark `opaque` as a weak ETag: gzip changes the bytes, never the meaning (RFC 9110 8.8.1)."""
+    return f'W/"{opaque}"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Tell whether an If-None-Match header names `etag` (weak comparison, `*` matches)."""
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
+
+
+def not_modified(request: Request, etag: str, headers: dict[str, str]) -> Response | None:
+    """Answer 304 with `headers` when the request already has `etag`, else None."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return None
+
+
+# ---- security headers ---------------------------------------------------------------------
+
+# Only embed pages may be framed; every other page refuses to be.
+_CSP = (
+    "default-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https: http:; "
+    "style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-src {frames}; frame-ancestors {ancestors}"
+)
+
+
+def security_headers(path: str, frames: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Return the security headers of a response to `path`; only /embed/ may be framed.
+
+    `frames` lists the origins whose players pages may frame (external recordings' providers);
+    by default the fixed ones (YouTube, Vimeo, the Internet Archive).
+    """
+    return _security_headers(path.startswith("/embed/"), frames or frame_sources(None))
+
+
+@functools.lru_cache(maxsize=64)
+def _security_headers(framable: bool, frames: str) -> tuple[tuple[str, str], ...]:
+    # Built once per (framable, catalog's frame origins), not per response.
+    csp = _CSP.format(frames=frames, ancestors="*" if framable else "'none'")
+    headers = {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    if not framable:
+        headers["X-Frame-Options"] = "DENY"
+    return tuple(headers.items())
+
+
+def _frames(scope: Scope) -> str | None:
+    """The frame-src origins of the catalog being served: PeerTube hosts vary per catalog."""
+    state = scope.get("state", {}).get("vod")
+    try:
+        return frame_sources(state.catalog) if state is not None else None
+    except Exception:  # headers must never fail a response: fall back to the fixed providers
+        log.exception("cannot list the catalog's embed origins")
+        return None
+
+
+class SecurityHeaders:
+    """Add CSP, nosniff and referrer headers; only /embed/ may be framed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers(str(scope.get("path", "")), _frames(scope))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# ---- conditional GET ------------------------------------------------------------------------
+
+
+class ConditionalGet:
+    """Add a weak ETag to 200 answers of GET/HEAD and answer 304 to a matching If-None-Match."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        if_none_match = Headers(scope=scope).get("if-none-match")
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size = 0
+        passthrough = False
+
+        async def wrapped(message: Message) -> None:
+            nonlocal start, size, passthrough
+            if passthrough:
+                await send(message)
+                return
+            if message["type"] == "http.response.start":
+                headers = Headers(raw=message["headers"])
+                ctype = headers.get("content-type", "")
+                if (
+                    message["status"] != 200
+                    or "etag" in headers
+                    or "content-encoding" in headers
+                    or not ctype.startswith(VALIDATED_TYPES)
+                    or "no-store" in headers.get("cache-control", "")
+                ):
+                    passthrough = True
+                    await send(message)
+                    return
+                start = message
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if message.get("more_body", False):
+                if size > MAX_BUFFER:
+                    passthrough = True
+                    assert start is not None
+                    await send(start)
+                    await send(
+                        {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
+                    )
+                return
+            assert start is not None
+            body = b"".join(chunks)
+            tag = etag(body)
+            headers = MutableHeaders(scope=start)
+            headers["ETag"] = tag
+            if if_none_match and etag_matches(if_none_match, tag):
+                not_modified = {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [
+                        (k, v)
+                        for k, v in start["headers"]
+                        if k.lower() not in (b"content-length", b"content-type")
+                    ],
+                }
+                await send(not_modified)
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, wrapped)
+
+
+# ---- kept talk pages ------------------------------------------------------------------------
+
+MAX_PAGES = 4096  # about 4 kB each once compressed: under 20 MB per worker
+LEVEL = 6  # ~90 µs once per page; every gzip client then gets these bytes
+
+
+@dataclass(frozen=True, slots=True)
+class KeptPage:
+    gzipped: bytes
+    etag: str
+    media_type: str
+
+    @classmethod
+    def of(cls, body: bytes, media_type: str) -> KeptPage:
+        return cls(gzip.compress(body, compresslevel=LEVEL, mtime=0), etag(body), media_type)
+
+    def response(self, request: Request, cache_control: str) -> Response:
+        """Answer `request` from the kept page: 304, gzip, or the plain body."""
+        headers = {"Cache-Control": cache_control, "ETag": self.etag, "Vary": "Accept-Encoding"}
+        if (unchanged := not_modified(request, self.etag, headers)) is not None:
+            return unchanged
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            return Response(self.gzipped, media_type=self.media_type, headers=headers)
+        return Response(gzip.decompress(self.gzipped), media_type=self.media_type, headers=headers)
+
+
+class RenderedPages(LruCache[KeptPage]):
+    """A thread-safe LRU of rendered pages."""
+
+    def __init__(self, size: int = MAX_PAGES) -> None:
+        super().__init__(size)
