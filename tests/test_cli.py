@@ -83,6 +83,26 @@ def test_bad_setting_names_the_variable(runner: CliRunner, monkeypatch: pytest.M
     assert "VOD_PRESIGN_EXPIRY" in result.output
 
 
+@pytest.mark.parametrize("expiry", ["0", "5", "29", "604801", "31536000"])
+def test_presign_expiry_is_bounded(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, expiry: str
+) -> None:
+    """S3 accepts 1 s to 7 days, and a URL must outlive the cached page holding it (#10)."""
+    monkeypatch.setenv("VOD_PRESIGN_EXPIRY", expiry)
+    result = runner.invoke(cli.main, ["index"])
+    assert result.exit_code == 1
+    assert "VOD_PRESIGN_EXPIRY must be between 30" in result.output
+
+
+def test_presign_expiry_covers_the_talk_page_cache() -> None:
+    from vod.config import TALK_PAGE_MAX_AGE, Settings
+    from vod.web.responses import TALK_CACHE
+
+    assert TALK_CACHE.endswith(f"max-age={TALK_PAGE_MAX_AGE}")
+    for ok in ("30", "3600", "604800"):
+        assert Settings.from_env({"VOD_PRESIGN_EXPIRY": ok}).presign_expiry == int(ok)
+
+
 def test_serve_get_renders_one_page(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(
         cli.main, ["serve", "--index-dir", str(tmp_path / "i"), "--get", "/healthz"]

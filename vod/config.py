@@ -34,6 +34,30 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+# Seconds a talk page (HTML and JSON), which may carry presigned URLs, may be kept by a cache.
+TALK_PAGE_MAX_AGE = 30
+# What S3 accepts as a presigned URL's lifetime (SigV4): 1 second to 7 days.
+PRESIGN_MAX = 7 * 24 * 3600
+
+
+def _presign_expiry(name: str, raw: str) -> int:
+    """A presigned URL's lifetime: what S3 accepts, and never shorter than a cached page lives.
+
+    A URL that expires before the page holding it leaves the caches would give a viewer a
+    page whose video does not load (issue #10 item 9).
+    """
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+    if not TALK_PAGE_MAX_AGE <= value <= PRESIGN_MAX:
+        raise ConfigError(
+            f"{name} must be between {TALK_PAGE_MAX_AGE} (how long a talk page may be cached) "
+            f"and {PRESIGN_MAX} seconds (7 days, the most S3 accepts), got {value}"
+        )
+    return value
+
+
 def _positive_float(name: str, raw: str) -> float:
     try:
         value = float(raw)
@@ -139,8 +163,9 @@ SETTINGS: tuple[Setting, ...] = (
         "presign_expiry",
         "VOD_PRESIGN_EXPIRY",
         "3600",
-        "Seconds a presigned S3 playback URL stays valid.",
-        _positive_int,
+        "Seconds a presigned S3 playback URL stays valid (30 s, a cached talk page's life, "
+        "to 604800 s, the 7 days S3 accepts).",
+        _presign_expiry,
     ),
     Setting(
         "s3_timeout",

@@ -269,7 +269,8 @@ def storage_from_settings(settings: Settings) -> Storage:
     return LocalStorage(settings.media_dir)
 
 
-PlaybackStatus = Literal["ok", "external", "placeholder", "unavailable"]
+PlaybackStatus = Literal["ok", "external", "placeholder", "unavailable", "not_recorded"]
+NOT_RECORDED_NOTE = "This talk was not recorded, at the speakers' request."
 
 
 @dataclass(frozen=True)
@@ -415,7 +416,8 @@ class Recordings:
                 host=player.label,
             )
         key = rec.key
-        assert key is not None  # the loader gives every non-external recording a key
+        if key is None:  # `do_not_record`: the loader gives every other recording a key
+            return Playback("not_recorded", None, rec.media_type, note=NOT_RECORDED_NOTE)
         try:
             if self.exists(key):
                 return Playback(

@@ -212,6 +212,13 @@ def _seconds(ctx: _Context, node: Node, field: str) -> int:
     raise _Invalid(f"expected whole seconds or h:mm:ss, got {value!r}")
 
 
+def _flag(ctx: _Context, node: Node, field: str) -> bool:
+    value = ctx.scalar(node)
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, got {value!r}")
+    return value
+
+
 def _choice(options: tuple[str, ...]) -> Parser:
     def parse(ctx: _Context, node: Node, field: str) -> str:
         value = ctx.scalar(node)
@@ -325,6 +332,7 @@ _TALK = _mapping(
         "language": _Spec(_text),
         "guid": _Spec(_text),
         "code": _Spec(_text),
+        "do_not_record": _Spec(_flag),
     }
 )
 _SPEAKER = _mapping(
@@ -382,6 +390,18 @@ def catalog_files(path: Path) -> list[Path]:
         raise CatalogError(
             [CatalogProblem(str(path), None, "VOD_CATALOG", "the folder holds no .yaml files")]
         )
+    # A symlink may point anywhere: one leading out of the folder would publish a file the
+    # catalog's author does not own (another site's catalog, /etc/...). Refused, not followed.
+    root = path.resolve()
+    outside = [
+        CatalogProblem(
+            str(p), None, "(file)", "is a symlink leading outside the catalog folder; refused"
+        )
+        for p in files
+        if not p.resolve().is_relative_to(root)
+    ]
+    if outside:
+        raise CatalogError(outside)
     return files
 
 
@@ -403,6 +423,34 @@ def _compose(text: str) -> Node | None:
         except yaml.YAMLError:
             pass
     return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def _first_alias(root: Node) -> int | None:
+    """Return the line of the first YAML alias (`*name`) in the tree, or None when it has none.
+
+    The composer makes an alias the very node its anchor names, so a repeated node is an alias.
+    Walking with a set of nodes seen stays linear even for a "billion laughs" file (107 kB of
+    nested aliases expanded into a 397 MB page before, issue #10 item 9).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[Node, Node | None]] = [(root, None)]
+    while stack:
+        node, key = stack.pop()
+        if id(node) in seen:
+            # The key the alias was written after is on the alias's line (or its list's key);
+            # the node's own mark is where its anchor was.
+            return (key or node).start_mark.line + 1
+        seen.add(id(node))
+        # Children pushed last-first, so nodes are visited in document order: an anchor is
+        # always met before its aliases.
+        if isinstance(node, MappingNode):
+            for k, v in reversed(node.value):
+                stack.append((v, k))
+                stack.append((k, None))
+        elif isinstance(node, SequenceNode):
+            # An item has no key: its list's key is the nearest line that names it.
+            stack.extend((child, key) for child in reversed(node.value))
+    return None
 
 
 def _read_file(path: Path, label: str, problems: list[CatalogProblem]) -> dict[str, Any] | None:
@@ -439,6 +487,16 @@ def _read_file(path: Path, label: str, problems: list[CatalogProblem]) -> dict[s
         return None
     if root is None:
         problems.append(CatalogProblem(label, None, "(file)", "the file is empty"))
+        return None
+    if "*" in text and (line := _first_alias(root)) is not None:
+        problems.append(
+            CatalogProblem(
+                label,
+                line,
+                "(syntax)",
+                "YAML aliases (*name) are not allowed in catalog files: write the value out",
+            )
+        )
         return None
     try:
         data: dict[str, Any] = _FILE(ctx, root, "")
@@ -636,6 +694,20 @@ class _Builder:
                 f"{day} is outside the event's dates ({event.start_date} to {event.end_date})",
             )
             return
+        not_recorded = bool(raw.get("do_not_record"))
+        if not_recorded and raw.get("recording") is not None:
+            self._problem(
+                label,
+                _line(raw, "recording"),
+                f"{field}.recording",
+                "a talk with do_not_record: true has no recording; remove one of the two",
+            )
+            return
+        recording = (
+            Recording()  # nothing to play, store or publish
+            if not_recorded
+            else self._recording(label, f"{field}.recording", raw.get("recording"), event, slug)
+        )
         self.talks[slug] = Talk(
             slug=slug,
             event=event.slug,
@@ -647,9 +719,7 @@ class _Builder:
             end=end,
             speakers=_dedupe(r.slug for r in speakers),
             recording_speakers=_dedupe(r.slug for r in recorded),
-            recording=self._recording(
-                label, f"{field}.recording", raw.get("recording"), event, slug
-            ),
+            recording=recording,
             former_slugs=tuple(r.slug for r in formers),
             tags=tuple(raw.get("tags") or ()),
             links=tuple(Link(x["title"], x["url"]) for x in raw.get("links") or ()),
@@ -658,6 +728,7 @@ class _Builder:
             language=raw.get("language"),
             guid=raw.get("guid"),
             code=raw.get("code"),
+            do_not_record=not_recorded,
         )
 
     def _recording(

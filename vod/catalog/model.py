@@ -118,6 +118,14 @@ class Talk:
     language: str | None = None  # as the source writes it: "eng" (pyvideo), "en" (pretalx)
     guid: str | None = None  # stable key in the source it was imported from (a UUID)
     code: str | None = None  # the source's short code (pretalx), when it has one
+    # The speakers asked not to be recorded (pretalx's `do_not_record`): the slot is on the
+    # agenda, but there is no recording, and feeds, sitemaps and oEmbed never list it.
+    do_not_record: bool = False
+
+    @property
+    def published(self) -> bool:
+        """Tell whether feeds, sitemaps and oEmbed may list the talk (not `do_not_record`)."""
+        return not self.do_not_record
 
     @property
     def day(self) -> Day | None:

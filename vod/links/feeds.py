@@ -96,7 +96,8 @@ def atom_feed(
     urls: SiteUrls,
 ) -> bytes:
     """Build an Atom feed of `talks`, newest first, each linking to its page and recording."""
-    entries = newest_first(talks, catalog)[:FEED_LIMIT]
+    # A talk its speakers asked not to be recorded is never announced (issue #10 item 9).
+    entries = newest_first((t for t in talks if t.published), catalog)[:FEED_LIMIT]
     feed = ET.Element("feed", {"xmlns": ATOM_NS})
     _sub(feed, "title", info.title)
     if info.subtitle:
@@ -142,7 +143,10 @@ def _entry(
 
 
 def sitemap(catalog: Catalog, recordings: Recordings, urls: SiteUrls) -> bytes:
-    """List every page, with a video:video entry for each talk (Google's video sitemaps)."""
+    """List every page, with a video:video entry for each talk (Google's video sitemaps).
+
+    A `do_not_record` talk is left out: its page has no video to announce.
+    """
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     count = 0
 
@@ -157,7 +161,7 @@ def sitemap(catalog: Catalog, recordings: Recordings, urls: SiteUrls) -> bytes:
     prefetch_media(catalog.talks.values(), recordings)
     for event in catalog.events_newest_first():
         add(urls.url("event", event=event.slug))
-    for talk in newest_first(catalog.talks.values(), catalog):
+    for talk in newest_first((t for t in catalog.talks.values() if t.published), catalog):
         if count >= SITEMAP_LIMIT:
             break
         _video(add(urls.talk(talk.slug)), talk, catalog, recordings, urls)

@@ -66,6 +66,8 @@ def find_talk(url: str, catalog: Catalog, urls: SiteUrls, request_host: str | No
     talk = catalog.talks.get(slug)
     if talk is None:
         raise OEmbedError(404, "no such talk")
+    if not talk.published:
+        raise OEmbedError(404, "this talk was not recorded")
     query = parse_qs(parts.query)
     start = parse_moment((query.get("t") or [""])[0])
     end = parse_moment((query.get("end") or [""])[0])

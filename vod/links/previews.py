@@ -72,13 +72,17 @@ def upload_date(talk: Talk, event: Event) -> str:
 
 
 def meta_tags(
-    talk: Talk, event: Event, canonical: str, embed_url: str, image: PreviewImage
+    talk: Talk, event: Event, canonical: str, embed_url: str | None, image: PreviewImage
 ) -> tuple[tuple[str, str, str], ...]:
-    """Open Graph (`property`) and Twitter (`name`) tags, in the order they are written."""
+    """Open Graph (`property`) and Twitter (`name`) tags, in the order they are written.
+
+    Without an `embed_url` (a talk that was not recorded) the page is previewed as a page,
+    with no player tags.
+    """
     title = f"{talk.display_title} · {event.name}"
     description = describe(talk, event)
     tags: list[tuple[str, str, str]] = [
-        ("property", "og:type", "video.other"),
+        ("property", "og:type", "video.other" if embed_url else "website"),
         ("property", "og:site_name", SITE_NAME),
         ("property", "og:title", title),
         ("property", "og:description", description),
@@ -92,10 +96,17 @@ def meta_tags(
             ("property", "og:image:width", str(image.width)),
             ("property", "og:image:height", str(image.height)),
         ]
-    tags += [
-        ("property", "og:image:alt", image.alt),
-        ("property", "og:video", embed_url),
-    ]
+    tags.append(("property", "og:image:alt", image.alt))
+    if embed_url is None:
+        tags += [
+            ("name", "twitter:card", "summary_large_image"),
+            ("name", "twitter:title", title),
+            ("name", "twitter:description", description),
+            ("name", "twitter:image", image.url),
+            ("name", "twitter:image:alt", image.alt),
+        ]
+        return tuple(tags)
+    tags.append(("property", "og:video", embed_url))
     if embed_url.startswith("https://"):
         tags.append(("property", "og:video:secure_url", embed_url))
     tags += [

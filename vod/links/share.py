@@ -133,6 +133,9 @@ def talk_links(
     image = preview_image(talk, recordings, urls)
     content_url = public_playback_url(playback, recordings.storage, urls)
     oembed_for = share_url  # a moment link embeds at its moment
+    # A `do_not_record` talk announces no video: no oEmbed discovery, no og:video, no
+    # VideoObject (issue #10 item 9). Its page still shows the agenda slot.
+    video = talk.published
     return TalkLinks(
         canonical=canonical,
         moment=moment,
@@ -143,16 +146,20 @@ def talk_links(
         citation=citation(before, moment, share_url),
         cite_before=before,
         image=image,
-        oembed_json=urls.url("oembed", {"url": oembed_for, "format": "json"}),
-        oembed_xml=urls.url("oembed", {"url": oembed_for, "format": "xml"}),
+        oembed_json=urls.url("oembed", {"url": oembed_for, "format": "json"}) if video else "",
+        oembed_xml=urls.url("oembed", {"url": oembed_for, "format": "xml"}) if video else "",
         event_feed=urls.url("event_feed", event=event.slug),
         chapters_vtt=(
             urls.path("talk_chapters", slug=talk.slug) if talk.recording.chapters else None
         ),
-        meta=previews.meta_tags(talk, event, canonical, embed_url, image),
-        json_ld=previews.json_ld(
-            previews.video_object(
-                talk, event, presenters, canonical, urls.embed(talk.slug), image, content_url
+        meta=previews.meta_tags(talk, event, canonical, embed_url if video else None, image),
+        json_ld=(
+            previews.json_ld(
+                previews.video_object(
+                    talk, event, presenters, canonical, urls.embed(talk.slug), image, content_url
+                )
             )
+            if video
+            else Markup("")
         ),
     )

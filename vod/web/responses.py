@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from vod.config import TALK_PAGE_MAX_AGE
 from vod.errors import NotFound, TalkNotFound, YearNotFound
 from vod.urls import SiteUrls
 from vod.web.state import vod_state
@@ -19,7 +20,8 @@ log = logging.getLogger(__name__)
 # Pages change only when the catalog does; a CDN may keep them briefly.
 PAGE_CACHE = "public, max-age=60"
 # Talk pages carry presigned URLs that expire, so they are cached for less time.
-TALK_CACHE = "public, max-age=30"
+# VOD_PRESIGN_EXPIRY is never shorter than this (vod/config.py).
+TALK_CACHE = f"public, max-age={TALK_PAGE_MAX_AGE}"
 
 
 def render(
