@@ -130,3 +130,18 @@ def test_do_not_record_problems_are_located(
 ) -> None:
     p = only(tmp_path, {"speakers.yaml": SPEAKERS, "conf.yaml": EVENT + TALK + extra})
     assert located(tmp_path, [p]) == [("conf.yaml", line, f"talks[0].{field}")]
+
+
+def test_a_guid_given_to_two_talks_is_reported(tmp_path: Path) -> None:
+    files = {
+        "speakers.yaml": SPEAKERS,
+        "conf.yaml": EVENT + "talks:\n  - slug: one\n    guid: g-1\n",
+        "more/other.yaml": EVENT.replace("conf", "other")
+        + "talks:\n  - slug: two\n    guid: g-1\n",
+    }
+    p = only(tmp_path, files)
+    assert located(tmp_path, [p]) == [("more/other.yaml", 8, "talks[0].guid")]
+    assert "'g-1' is already the guid of talk 'one'" in p.message
+    folder = tmp_path / "catalog"
+    cached = validate_catalog_cached(folder, catalog_cache_dir(tmp_path / "index"))
+    assert cached == (None, [p])

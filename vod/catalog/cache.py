@@ -83,6 +83,7 @@ class _Part:
     redirects: dict[str, str]
     claims: tuple[str, ...]  # talk slugs, current and former, in file order
     refs: frozenset[str]  # speaker slugs its talks name
+    guids: frozenset[str]  # its talks' guids, unique across the catalog
     fingerprints: dict[str, bytes]  # a digest of each of its events, talks and speakers
 
 
@@ -109,6 +110,7 @@ def _check_part(file: Path, label: str) -> _Part | None:
         redirects=builder.redirects,
         claims=tuple(builder.slug_owner),
         refs=frozenset(ref.slug for _, _, ref in builder.refs),
+        guids=frozenset(builder.guids),
         fingerprints={
             f"{kind}:{slug}": digest(value)
             for kind, objects in (
@@ -128,6 +130,7 @@ def _combine(parts: list[_Part], catalog_digest: str) -> Catalog | None:
     talks: dict[str, Talk] = {}
     redirects: dict[str, str] = {}
     claimed: set[str] = set()
+    guids: set[str] = set()
     refs: set[str] = set()
     fingerprints: dict[str, bytes] = {}
     for part in parts:
@@ -135,8 +138,9 @@ def _combine(parts: list[_Part], catalog_digest: str) -> Catalog | None:
             part.speakers
         ):
             return None
-        if not claimed.isdisjoint(part.claims):
+        if not claimed.isdisjoint(part.claims) or not guids.isdisjoint(part.guids):
             return None
+        guids |= part.guids
         events.update(part.events)
         speakers.update(part.speakers)
         talks.update(part.talks)

@@ -547,6 +547,7 @@ class _Builder:
         self.redirects: dict[str, str] = {}
         self.slug_owner: dict[str, tuple[str, int]] = {}  # any talk slug, current or former
         self.refs: list[tuple[str, str, _Ref]] = []  # (file, field, ref) to check at the end
+        self.guids: dict[str, str] = {}  # a source's guid -> the talk that has it
 
     def add(self, label: str, data: dict[str, Any]) -> None:
         speakers: Any = data.get("speakers")
@@ -694,6 +695,18 @@ class _Builder:
                 f"{day} is outside the event's dates ({event.start_date} to {event.end_date})",
             )
             return
+        guid = raw.get("guid")
+        if guid is not None:
+            if guid in self.guids:
+                # Importers find a talk again by its guid: two talks with one would be merged.
+                self._problem(
+                    label,
+                    _line(raw, "guid"),
+                    f"{field}.guid",
+                    f"{guid!r} is already the guid of talk {self.guids[guid]!r}",
+                )
+                return
+            self.guids[guid] = slug
         not_recorded = bool(raw.get("do_not_record"))
         if not_recorded and raw.get("recording") is not None:
             self._problem(

@@ -124,6 +124,7 @@ def _talk(catalog: Catalog, event: Event, talk: Talk, urls: SiteUrls) -> tuple[d
         "persons": [_person(s, urls) for s in catalog.people(talk.speakers)],
         "links": _links(talk, urls),
         "attachments": [],
+        "do_not_record": talk.do_not_record,
     }
     return entry, guid
 

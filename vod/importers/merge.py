@@ -22,6 +22,7 @@ import logging
 import os
 import pickle
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,7 +33,9 @@ import yaml
 
 from vod import __version__
 from vod.catalog.identity import SpeakerDirectory, slugify
+from vod.catalog.loader import validate_catalog
 from vod.catalog.writer import render, write_if_changed
+from vod.errors import CatalogProblem
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,7 @@ TALK_ORDER = (
     "recording",
     "guid",
     "code",
+    "do_not_record",
 )
 RECORDING_ORDER = ("key", "url", "media_type", "duration", "poster", "captions", "chapters")
 SPEAKER_ORDER = ("slug", "name", "company", "job_title", "bio", "photo", "url", "aliases")
@@ -94,6 +98,18 @@ KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 
 class ImportError_(Exception):
     """The output folder cannot be merged into (a file there is not readable YAML)."""
+
+
+class ImportInvalid(ImportError_):
+    """The catalog the import would write does not load: nothing was written."""
+
+    def __init__(self, out: Path, problems: list[CatalogProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"error: {p}" for p in problems)
+        super().__init__(
+            f"the catalog in {out} would not load after this import, so nothing was written:\n"
+            + lines
+        )
 
 
 @dataclass
@@ -453,7 +469,8 @@ class _Merger:
         if talk.get("start"):
             talk.pop("date", None)  # a start time set here says the day already
         talk["recording"] = self._recording(old, source)
-        if not talk["recording"]:
+        if not talk["recording"] or talk.get("do_not_record"):
+            # Not recorded at the speakers' request: nothing to play, whatever was set here.
             del talk["recording"]
         return _ordered(talk, TALK_ORDER)
 
@@ -505,6 +522,26 @@ class _Merger:
         return {"speakers": records}
 
 
+def _without_repeated_guids(events: list[SourceEvent], report: ImportReport) -> list[SourceEvent]:
+    """Skip each talk whose guid an earlier talk of the source already has, and say so.
+
+    A guid is how a talk is found again on the next import: two talks with one guid would be
+    merged into one, or swap their slugs, depending on their order (issue #10 item 9).
+    """
+    first: dict[str, str] = {}
+    for event in events:
+        kept = []
+        for talk in event.talks:
+            if talk.guid and talk.guid in first:
+                report.skip(talk.origin, f"guid {talk.guid} repeats that of {first[talk.guid]}")
+                continue
+            if talk.guid:
+                first[talk.guid] = talk.origin
+            kept.append(talk)
+        event.talks = kept
+    return events
+
+
 def merge_into(
     out: Path,
     events: Iterable[SourceEvent],
@@ -519,29 +556,93 @@ def merge_into(
     """
     merger = _Merger(out, ownership, report, origin)
     outputs: list[tuple[Path, dict[str, Any]]] = []
+    events = _without_repeated_guids(list(events), report)
     for source in sorted(events, key=lambda e: e.slug):
         if (output := merger.event(source)) is not None:
             outputs.append(output)
     if merger.speakers or (out / SPEAKERS_FILE).exists():
         outputs.append((out / SPEAKERS_FILE, merger.speakers_file()))
-    out.mkdir(parents=True, exist_ok=True)
     state: dict[str, tuple[str, Any]] = {}
-    for path, data in outputs:
-        rel = path.relative_to(out).as_posix()
-        known = merger.folder.state.get(rel)
-        if known is not None and known[1] == data and _sha256(path) == known[0]:
-            report.unchanged += 1  # the same data as last time, and the file is as written
-            state[rel] = known
-            continue
-        text = render(data, HEADER)
-        if write_if_changed(path, text):
-            report.written.append(str(path))
-        else:
-            report.unchanged += 1
-        state[rel] = (hashlib.sha256(text.encode("utf-8")).hexdigest(), data)
+    with _Staging(out) as staging:
+        changed: list[str] = []
+        for path, data in outputs:
+            rel = path.relative_to(out).as_posix()
+            known = merger.folder.state.get(rel)
+            if known is not None and known[1] == data and _sha256(path) == known[0]:
+                report.unchanged += 1  # the same data as last time, and the file is as written
+                state[rel] = known
+                continue
+            text = render(data, HEADER)
+            if write_if_changed(staging.folder / rel, text):
+                changed.append(rel)
+                report.written.append(str(path))
+            else:
+                report.unchanged += 1
+            state[rel] = (hashlib.sha256(text.encode("utf-8")).hexdigest(), data)
+        if changed:
+            staging.check()
+            staging.swap(changed)
     sources = {**merger.folder.sources, origin: merger.given}
+    out.mkdir(parents=True, exist_ok=True)
     _write_state(out, {"files": {**merger.folder.state, **state}, "sources": sources})
     return report
+
+
+class _Staging:
+    """A copy of the output folder's catalog files that an import writes into first.
+
+    Unchanged files are hard links (no bytes copied; writes replace a link, never the file it
+    shares). Only once the staged catalog loads are the written files moved into the output
+    folder, each with an atomic rename: an import whose result would not load writes nothing
+    (issue #10 item 9).
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.folder = out.parent / f".{out.name}.import-{os.getpid()}"
+
+    def __enter__(self) -> _Staging:
+        shutil.rmtree(self.folder, ignore_errors=True)  # left by a crashed import of this pid
+        self.folder.mkdir(parents=True)
+        if self.out.is_dir():
+            for path in self.out.rglob("*"):
+                rel = path.relative_to(self.out)
+                if path.suffix not in (".yaml", ".yml") or path.is_dir():
+                    continue
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                target = self.folder / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    # A symlink stays a symlink: the loader judges where it leads, as in `out`.
+                    os.link(path, target, follow_symlinks=False)
+                except OSError:
+                    shutil.copy2(path, target, follow_symlinks=False)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def check(self) -> None:
+        """Load the staged catalog; raise ImportInvalid, naming files in `out`, if it fails."""
+        _, problems = validate_catalog(self.folder)
+        if problems:
+            staged, real = str(self.folder), str(self.out)
+            raise ImportInvalid(
+                self.out,
+                [
+                    CatalogProblem(p.file.replace(staged, real, 1), p.line, p.field, p.message)
+                    for p in problems
+                ],
+            )
+
+    def swap(self, changed: list[str]) -> None:
+        """Move the written files into the output folder."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        for rel in changed:
+            target = self.out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.folder / rel, target)
 
 
 def _sha256(path: Path) -> str | None:

@@ -34,6 +34,7 @@ from vod.importers.merge import (
     clean_url,
     merge_into,
 )
+from vod.importers.source_json import JsonError, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -363,10 +364,12 @@ def _event(
     talks: list[SourceTalk] = []
     for path, data in sorted(records):
         try:
-            record = json.loads(data) if data else None
-        except ValueError as exc:
+            record, repeated = parse_json(data) if data else (None, [])
+        except JsonError as exc:
             report.skip(path, f"not valid JSON ({exc})")
             continue
+        for key in repeated:
+            report.notes.append(f"{path}: key {key!r} is given twice; the last is used")
         if record is None:
             report.skip(path, "empty, or larger than a talk record can be")
             continue
@@ -383,10 +386,12 @@ def _event(
         return None
     cat_path, cat_data = category
     try:
-        cat = json.loads(cat_data)
-    except ValueError as exc:
+        cat, repeated = parse_json(cat_data)
+    except JsonError as exc:
         report.skip(cat_path, f"not valid JSON ({exc}); the folder's talks are skipped")
         return None
+    for key in repeated:
+        report.notes.append(f"{cat_path}: key {key!r} is given twice; the last is used")
     problem = category_problem(cat)
     if problem is not None:
         report.skip(cat_path, f"{problem}; the folder's talks are skipped")

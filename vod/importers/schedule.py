@@ -11,7 +11,6 @@ slugs); this importer reads it back, so an export imported again gives the same 
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +30,7 @@ from vod.importers.merge import (
     clean_url,
     merge_into,
 )
+from vod.importers.source_json import JsonError, parse_json
 from vod.outbound import Allowed, FetchError, HostDown, fetch
 
 MAX_BYTES = 50_000_000  # a schedule.json of a very large congress is a few MB
@@ -61,8 +61,9 @@ class SourceError(Exception):
     """The schedule cannot be read, or is not a schedule.json."""
 
 
-def read_json(source: str, allow: Allowed | None = None) -> tuple[Any, str]:
-    """Read a schedule from a file path or an http(s) URL; return it and its base URL.
+def read_json(source: str, allow: Allowed | None = None) -> tuple[Any, str, list[str]]:
+    """Read a schedule from a file path or an http(s) URL; return it, its base URL, and the
+    keys some object in it gives twice.
 
     A URL is fetched through vod/outbound.py: never from an internal address that
     VOD_FETCH_ALLOW (or `allow`) does not list, at any redirect.
@@ -87,9 +88,10 @@ def read_json(source: str, allow: Allowed | None = None) -> tuple[Any, str]:
     if len(data) > MAX_BYTES:
         raise SourceError(f"{source} is larger than {MAX_BYTES:,} bytes")
     try:
-        return json.loads(data), base
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{source} is not JSON ({exc})") from None
+        value, repeated = parse_json(data)
+    except JsonError as exc:
+        raise SourceError(f"{source} is not a schedule.json: {exc}") from None
+    return value, base, repeated
 
 
 def _kind(value: Any) -> str:
@@ -232,6 +234,13 @@ class _Reader:
         if description and description != abstract:
             abstract = f"{abstract}\n\n{description}" if abstract else description
         links, recording_url = self._links(raw.get("links"))
+        # The speakers asked not to be recorded: the slot is imported, never as playable.
+        not_recorded = raw.get("do_not_record") is True
+        if not_recorded:
+            recording_url = None
+            self.report.unpublished.append(
+                (where, "do_not_record: on the agenda, without a recording or feed entry")
+            )
         track = clean_text(raw.get("track"))
         tags = (
             extras["tags"] if isinstance(extras.get("tags"), list) else ([track] if track else [])
@@ -251,6 +260,7 @@ class _Reader:
             "links": links,
             "guid": extras.get("guid", guid),
             "code": code,
+            "do_not_record": True if not_recorded else None,
         }
         recording = _dict(extras.get("recording"))
         slug = raw.get("slug") if isinstance(raw.get("slug"), str) else None
@@ -349,6 +359,7 @@ class _Reader:
                     "guid",
                     "code",
                     "speakers",
+                    "do_not_record",
                 }
             ),
             # A plain schedule says nothing about recordings: only vod's export owns the URL.
@@ -360,6 +371,8 @@ class _Reader:
 def import_schedule(source: str, out: Path, allow: Allowed | None = None) -> ImportReport:
     """Import a schedule.json (a file path or an http(s) URL) into the catalog folder `out`."""
     report = ImportReport()
-    data, base = read_json(source, allow)
+    data, base, repeated = read_json(source, allow)
+    for key in repeated:
+        report.notes.append(f"{source}: key {key!r} is given twice in one object; the last is used")
     event, ownership = _Reader(data, source, base, report).event()
     return merge_into(out, [event], ownership, report, f"schedule:{event.slug}")
