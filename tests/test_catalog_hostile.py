@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from test_catalog_loader import EVENT, SPEAKERS, located, only, write
 
-from tests.test_catalog import EVENT, SPEAKERS, located, only, write
 from vod.catalog import Recording, catalog_cache_dir, validate_catalog, validate_catalog_cached
 from vod.storage import LocalStorage, Recordings
 
@@ -133,7 +133,7 @@ def test_do_not_record_problems_are_located(
 
 
 def test_a_guid_given_to_two_talks_is_reported(tmp_path: Path) -> None:
-    files = {
+    files: dict[str, str | bytes] = {
         "speakers.yaml": SPEAKERS,
         "conf.yaml": EVENT + "talks:\n  - slug: one\n    guid: g-1\n",
         "more/other.yaml": EVENT.replace("conf", "other")

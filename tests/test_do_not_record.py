@@ -6,9 +6,9 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from conftest import SAMPLE_CATALOG
 from starlette.testclient import TestClient
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.config import Settings
 from vod.web.app import create_app
 

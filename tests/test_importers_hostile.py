@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from test_importers_schedule import KEYNOTE_GUID, PANEL_GUID, schedule, write
 
-from tests.test_import_schedule import KEYNOTE_GUID, PANEL_GUID, schedule, write
 from vod.catalog import load_catalog
 from vod.cli import main
 from vod.importers.merge import ImportInvalid
