@@ -271,10 +271,34 @@ def index_command(publish: bool, full: bool, catalog: Path | None, index_dir: Pa
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option(
+    "--external",
+    is_flag=True,
+    help="Also check every external recording link over HTTP (HEAD, else a 1-byte GET); "
+    "dead links are reported with file and line.",
+)
+@click.option(
+    "--jobs",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="External links checked at once (--external).",
+)
+@click.option(
+    "--per-host-rate",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 100),
+    help="Requests a second to any one host (--external).",
+)
 @catalog_option
-def check(as_json: bool, catalog: Path | None) -> None:
+def check(
+    as_json: bool, external: bool, jobs: int, per_host_rate: float, catalog: Path | None
+) -> None:
     """Validate the catalog and check that every recording exists in storage."""
     from vod.catalog import validate_catalog
+    from vod.catalog.external import check_links
+    from vod.catalog.external import recording_links as external_links
     from vod.catalog.loader import unsafe_urls
     from vod.storage import storage_from_settings
 
@@ -303,11 +327,24 @@ def check(as_json: bool, catalog: Path | None) -> None:
             except StorageUnavailable as exc:
                 unreachable.append({"talk": talk.slug, "key": key, "error": str(exc)})
                 break  # one clear message; the store is down for the others too
-    ok = not errors and not missing and not unreachable
+    links = external_links(settings.catalog) if loaded is not None else []
+    dead = []
+    if external and links:
+        results = check_links(links, jobs=jobs, per_host_rate=per_host_rate)
+        dead = [r for r in results if not r.ok]
+    ok = not errors and not missing and not unreachable and not dead
+    # Say what was not looked at: an "OK" must not hide recordings nobody checked (issue #14).
+    not_recorded = sum(1 for t in loaded.talks.values() if t.do_not_record) if loaded else 0
     if as_json:
         out: dict[str, Any] = {"ok": ok, "errors": errors, "missing": missing}
         if unreachable:
             out["unreachable"] = unreachable
+        if external:
+            out["external"] = {"checked": len(links), "dead": [r.as_dict() for r in dead]}
+        elif links:
+            out["not_checked"] = {"external": len(links)}
+        if not_recorded:
+            out["not_recorded"] = not_recorded
         click.echo(json.dumps(out, indent=2))
     else:
         for p in problems:
@@ -316,15 +353,31 @@ def check(as_json: bool, catalog: Path | None) -> None:
             click.echo(f"missing: {m['talk']}: no recording at {m['key']} in {storage_name}")
         for u in unreachable:
             click.echo(f"unreachable: {storage_name}: {u['error']}")
+        for r in dead:
+            click.echo(f"dead: {r}")
         if ok:
             talks = len(loaded.talks) if loaded else 0
-            click.echo(f"OK: {talks} talks, every recording present in {storage_name}.")
+            stored = talks - len(links) - not_recorded
+            if not links and not not_recorded:
+                click.echo(f"OK: {talks} talks, every recording present in {storage_name}.")
+            else:
+                click.echo(f"OK: {talks} talks; {stored} recording(s) present in {storage_name}.")
         else:
             click.echo(
                 f"{len(errors)} catalog error(s), {len(missing)} missing recording(s)"
                 + (", storage unreachable" if unreachable else "")
+                + (f", {len(dead)} dead external link(s)" if external else "")
                 + "."
             )
+        if external:
+            click.echo(f"External recording links: {len(links)} checked, {len(dead)} dead.")
+        elif links:
+            click.echo(
+                f"Not checked: {len(links)} external recording link(s); "
+                "`vod check --external` checks them."
+            )
+        if not_recorded:
+            click.echo(f"Not recorded (do_not_record): {not_recorded} talk(s), nothing to check.")
     if not ok:
         raise SystemExit(1)
 

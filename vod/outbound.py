@@ -156,18 +156,21 @@ def fetch(
     limit: int,
     timeout: float = TIMEOUT,
     allow: Allowed | None = None,
+    partial: bool = False,
 ) -> Response:
     """Request `url`, following checked redirects; return the final answer, any status.
 
     Raise FetchError (RefusedAddress for an internal host) or HostDown; a body larger than
-    `limit` bytes is a FetchError, and so is a Content-Length that announces one.
+    `limit` bytes is a FetchError, and so is a Content-Length that announces one, unless
+    `partial`: then the first `limit` bytes are kept and the rest is never read (a link check
+    that only needs to know the file is there).
     """
     allowed = allowed_from_env() if allow is None else allow
     deadline = time.monotonic() + timeout * DEADLINE_FACTOR
     sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})}
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        response = _request(current, method, sent, limit, timeout, deadline, allowed)
+        response = _request(current, method, sent, limit, timeout, deadline, allowed, partial)
         location = response.headers.get("location")
         if response.status not in REDIRECTS or not location:
             return response
@@ -297,6 +300,7 @@ def _request(
     timeout: float,
     deadline: float,
     allowed: Allowed,
+    partial: bool,
 ) -> Response:
     parts = urlsplit(url)
     if parts.scheme not in SCHEMES:
@@ -318,9 +322,9 @@ def _request(
         got = {k.lower(): v for k, v in answer.getheaders()}
         length = got.get("content-length", "")
         if method != "HEAD" and answer.status not in REDIRECTS:
-            if length.isdigit() and int(length) > limit:
+            if length.isdigit() and int(length) > limit and not partial:
                 raise FetchError(f"{url!r} is larger than {limit:,} bytes")
-            body = _read(answer, limit, deadline, url)
+            body = _read(answer, limit, deadline, url, partial)
         else:
             body = b""
         return Response(url, answer.status, got, body)
@@ -334,7 +338,9 @@ def _request(
         conn.close()
 
 
-def _read(answer: http.client.HTTPResponse, limit: int, deadline: float, url: str) -> bytes:
+def _read(
+    answer: http.client.HTTPResponse, limit: int, deadline: float, url: str, partial: bool
+) -> bytes:
     """Read at most limit + 1 bytes (the caller tells "too large"), within the deadline."""
     chunks: list[bytes] = []
     size = 0
@@ -347,6 +353,8 @@ def _read(answer: http.client.HTTPResponse, limit: int, deadline: float, url: st
         chunks.append(chunk)
         size += len(chunk)
     body = b"".join(chunks)
+    if partial:
+        return body[:limit]
     if len(body) > limit:
         raise FetchError(f"{url!r} is larger than {limit:,} bytes")
     return body
