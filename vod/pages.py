@@ -21,8 +21,15 @@ from vod.urls import PlayRange
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Event, SessionGroup, Speaker, SpeakerRole, Talk
-    from vod.index import Cue, Facet, SaidAt, SearchIndex, SearchResults, Suggestion
-    from vod.index.facets import QueryParams
+    from vod.index import (
+        Cue,
+        Facet,
+        QueryParams,
+        SaidAt,
+        SearchIndex,
+        SearchResults,
+        Suggestion,
+    )
     from vod.storage import Playback, Recordings
     from vod.urls import SiteUrls
 
@@ -197,6 +204,7 @@ def talk_page(
     `playback` is `recordings.playback(talk)`, asked by the caller (its answer keys kept pages).
     """
     card = talk_card(catalog, talk)
+    related = tuple(talk_card(catalog, t) for t in related_talks(catalog, talk))
     start_at, end_at = clip_bounds(talk.recording.duration, start_at, end_at)
     transcript = _transcript(talk, search)
     links = talk_links(
@@ -214,7 +222,7 @@ def talk_page(
         start_at=start_at,
         start_label=format_clock(start_at) if start_at else "",
         duration=format_duration(talk.duration),
-        related=tuple(talk_card(catalog, t) for t in related_talks(catalog, talk)),
+        related=related,
         # On a multi-day event, the event's date range would not say which day the talk was.
         event_dates=format_day(talk.day) if talk.day else format_event_dates(card.event),
         links=links,

@@ -1,7 +1,7 @@
 """Full-text search over the catalog: versioned Whoosh indexes and a bounded query layer."""
 
 from vod.index.build import IndexInfo, build_index, current_version, index_state, prune_versions
-from vod.index.facets import Facet, FacetValue, Filters
+from vod.index.facets import Facet, FacetValue, Filters, QueryParams
 from vod.index.searcher import MAX_PAGE, SORTS, Hit, SearchIndex, SearchResults
 from vod.index.snippets import SaidAt
 from vod.index.suggest import Suggestion
@@ -21,6 +21,7 @@ __all__ = [
     "Filters",
     "Hit",
     "IndexInfo",
+    "QueryParams",
     "SaidAt",
     "SearchIndex",
     "SearchResults",

@@ -19,6 +19,7 @@ from vod.catalog import Talk
 from vod.errors import IndexNotBuilt
 from vod.storage import LocalStorage, Playback
 from vod.timecode import parse_moment
+from vod.urls import SiteUrls
 from vod.web.middleware import KeptPage
 from vod.web.responses import (
     TALK_CACHE,
@@ -27,7 +28,7 @@ from vod.web.responses import (
     render,
     year_number,
 )
-from vod.web.state import site_urls, vod_state
+from vod.web.state import AppState, site_urls, vod_state
 
 
 def home(request: Request) -> Response:
@@ -64,22 +65,16 @@ def _talk(request: Request) -> Response:
         return moved
     state = vod_state(request)
     catalog = state.catalog
+    urls = site_urls(request)
     talk = catalog.talk(slug)
     playback = state.recordings.playback(talk)  # the one question to the store
     start_at = parse_moment(request.query_params.get("t"))
     end_at = parse_moment(request.query_params.get("end"))
-    key = _kept_key(request, catalog.digest, talk, playback, start_at, end_at)
+    key = _kept_key(state, urls, catalog.digest, talk, playback, start_at, end_at)
     if key is not None and (kept := state.rendered.get(key)) is not None:
         return kept.response(request, TALK_CACHE)
     page = pages.talk_page(
-        catalog,
-        state.recordings,
-        state.search,
-        site_urls(request),
-        talk,
-        playback,
-        start_at,
-        end_at,
+        catalog, state.recordings, state.search, urls, talk, playback, start_at, end_at
     )
     response = render(request, "talk.html", cache=TALK_CACHE, page=page, links=page.links)
     if key is not None and response.status_code == 200:
@@ -90,7 +85,8 @@ def _talk(request: Request) -> Response:
 
 
 def _kept_key(
-    request: Request,
+    state: AppState,
+    urls: SiteUrls,
     catalog_digest: str,
     talk: Talk,
     playback: Playback,
@@ -98,7 +94,6 @@ def _kept_key(
     end_at: int | None,
 ) -> tuple[Any, ...] | None:
     """Key a rendered talk page by all it depends on; None when it must not be kept."""
-    state = vod_state(request)
     if playback.status == "unavailable" or (
         playback.status == "ok" and not state.recordings.storage.stable_urls
     ):
@@ -115,7 +110,7 @@ def _kept_key(
         end_at,
         playback.status,
         playback.src,
-        str(request.base_url),
+        urls.base,  # the page's absolute links
     )
 
 

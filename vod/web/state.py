@@ -132,4 +132,5 @@ def vod_state(request: Request) -> AppState:
 
 def site_urls(request: Request) -> SiteUrls:
     """Return the URL builder of a request: on VOD_BASE_URL when it is set, else its host."""
-    return SiteUrls(vod_state(request).settings.base_url or str(request.base_url))
+    base = vod_state(request).settings.base_url or str(request.base_url)
+    return SiteUrls(base)
