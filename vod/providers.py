@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 if TYPE_CHECKING:
-    from vod.catalog import Catalog
+    from vod.catalog.model import Catalog  # the model alone: the catalog's loader imports this
 
 Provider = Literal["youtube", "vimeo", "peertube", "archive.org", "file", "link"]
 
