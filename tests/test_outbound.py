@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import ipaddress
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -13,7 +14,15 @@ from s3server import http_server
 
 from vod.config import Settings
 from vod.errors import ConfigError
-from vod.outbound import Allowed, FetchError, RefusedAddress, fetch, fetch_text, refusal
+from vod.outbound import (
+    Allowed,
+    FetchError,
+    HostDown,
+    RefusedAddress,
+    fetch,
+    fetch_text,
+    refusal,
+)
 
 LOCAL = Allowed.parse(["127.0.0.1"])
 
@@ -197,3 +206,31 @@ def test_vod_fetch_allow_is_checked_at_start() -> None:
     assert settings.to_env()["VOD_FETCH_ALLOW"] == "10.0.0.0/8,caps.corp.example,::1"
     with pytest.raises(ConfigError, match="VOD_FETCH_ALLOW"):
         Settings.from_env({"VOD_FETCH_ALLOW": "http://bad host/"})
+
+
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    stop: ClassVar[threading.Event] = threading.Event()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        # One byte at a time, each within the read timeout: only the overall deadline ends it.
+        while not self.stop.wait(0.05):
+            try:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+            except OSError:
+                return
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_slow_trickle_is_cut_off_by_the_deadline() -> None:
+    _Trickle.stop.clear()
+    with http_server(_Trickle) as base:
+        try:
+            with pytest.raises(HostDown, match="took too long"):
+                fetch(f"{base}/x", limit=1_000_000, timeout=0.2, allow=LOCAL)
+        finally:
+            _Trickle.stop.set()

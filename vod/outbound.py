@@ -347,7 +347,8 @@ def _read(
     while size <= limit:
         if time.monotonic() > deadline:
             raise TimeoutError(f"reading {url!r} took too long")
-        chunk = answer.read(min(CHUNK, limit + 1 - size))
+        # read1: what has arrived, not a full CHUNK, so a trickle meets the deadline check.
+        chunk = answer.read1(min(CHUNK, limit + 1 - size))
         if not chunk:
             break
         chunks.append(chunk)
