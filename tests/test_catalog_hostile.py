@@ -145,3 +145,9 @@ def test_a_guid_given_to_two_talks_is_reported(tmp_path: Path) -> None:
     folder = tmp_path / "catalog"
     cached = validate_catalog_cached(folder, catalog_cache_dir(tmp_path / "index"))
     assert cached == (None, [p])
+
+
+def test_deeply_nested_yaml_is_one_clear_problem(tmp_path: Path) -> None:
+    """libyaml stops at 1,000 levels; the fallback parser used to die of RecursionError."""
+    p = only(tmp_path, {"conf.yaml": "event: " + "[" * 100_000 + "]" * 100_000 + "\n"})
+    assert p.field == "(syntax)" and "nested too deeply" in p.message

@@ -13,7 +13,7 @@ from test_importers_schedule import KEYNOTE_GUID, PANEL_GUID, schedule, write
 
 from vod.catalog import load_catalog
 from vod.cli import main
-from vod.importers.merge import ImportInvalid
+from vod.importers.merge import ImportError_, ImportInvalid
 from vod.importers.pyvideo import import_pyvideo
 from vod.importers.schedule import SourceError, import_schedule
 
@@ -104,3 +104,16 @@ def test_an_import_whose_result_would_not_load_writes_nothing(tmp_path: Path) ->
     result = CliRunner().invoke(main, ["import", "schedule", str(source), "--out", str(out)])
     assert result.exit_code == 1
     assert "nothing was written" in result.output and "notes.yaml:3" in result.output
+
+
+def test_aliases_in_the_output_folder_are_refused(tmp_path: Path) -> None:
+    source = write(tmp_path / "s.json", schedule())
+    out = tmp_path / "out"
+    import_schedule(str(source), out)
+    event = out / "tinycon-2031.yaml"
+    text = event.read_text()
+    edited = text.replace("  language: en\n", "  language: &lang en\n", 1)
+    edited = edited.replace("  language: en\n", "  language: *lang\n", 1)
+    event.write_text(edited)
+    with pytest.raises(ImportError_, match=r"tinycon-2031.yaml:\d+: YAML aliases"):
+        import_schedule(str(source), out)

@@ -422,7 +422,12 @@ def _compose(text: str) -> Node | None:
             return node
         except yaml.YAMLError:
             pass
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        # libyaml stops at 1,000 levels; the pure-Python parser recurses until Python stops
+        # it. A catalog needs six levels: say so in one line (issue #10 item 9).
+        raise yaml.YAMLError("lists or mappings are nested too deeply") from None
 
 
 def _first_alias(root: Node) -> int | None:

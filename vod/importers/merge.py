@@ -33,7 +33,7 @@ import yaml
 
 from vod import __version__
 from vod.catalog.identity import SpeakerDirectory, slugify
-from vod.catalog.loader import validate_catalog
+from vod.catalog.loader import _first_alias, validate_catalog
 from vod.catalog.writer import render, write_if_changed
 from vod.errors import CatalogProblem
 
@@ -300,7 +300,16 @@ class _Folder:
             if known is not None and known[0] == hashlib.sha256(raw).hexdigest():
                 data = copy.deepcopy(known[1])  # as written last time, not edited since
             else:
-                data = yaml.load(raw.decode("utf-8"), Loader=_C_LOADER)
+                text = raw.decode("utf-8")
+                # A file edited here may use YAML aliases, which a rewrite would expand (a few
+                # kB into a huge file): refused as the loader refuses them.
+                root = yaml.compose(text, _C_LOADER) if "*" in text else None
+                if root is not None and (line := _first_alias(root)) is not None:
+                    raise ImportError_(
+                        f"{path}:{line}: YAML aliases (*name) are not allowed in catalog "
+                        "files; write the value out"
+                    )
+                data = yaml.load(text, Loader=_C_LOADER)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise ImportError_(
                 f"cannot read {path} ({exc}); fix it or choose another --out folder"
