@@ -13,7 +13,13 @@ import pytest
 from click.testing import CliRunner, Result
 from s3server import PLACEHOLDER, free_port, http_server, isolate_env
 
-from vod.catalog.external import ExternalLink, HostPacer, check_links, recording_links
+from vod.catalog.external import (
+    ExternalLink,
+    HostPacer,
+    check_links,
+    probe_url,
+    recording_links,
+)
 from vod.cli import main
 from vod.outbound import Allowed
 
@@ -187,3 +193,26 @@ def test_recording_links_are_located(tmp_path: Path) -> None:
         ("conf.yaml", 9, "talks[0].recording.url", "external-0"),
         ("conf.yaml", 12, "talks[1].recording.url", "external-1"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "probe", "provider"),
+    [
+        (
+            "https://youtu.be/dQw4w9WgXcQ",
+            "https://www.youtube.com/oembed?format=json&url="
+            "https%3A%2F%2Fwww.youtube.com%2Fwatch%3Fv%3DdQw4w9WgXcQ",
+            "YouTube",
+        ),
+        (
+            "https://vimeo.com/channels/staff/76979871",
+            "https://vimeo.com/api/oembed.json?url=https%3A%2F%2Fvimeo.com%2F76979871",
+            "Vimeo",
+        ),
+        ("https://videos.example.org/a.mp4", "https://videos.example.org/a.mp4", ""),
+        ("https://www.youtube.com/user/someone", "https://www.youtube.com/user/someone", ""),
+    ],
+)
+def test_provider_pages_are_asked_through_oembed(url: str, probe: str, provider: str) -> None:
+    """A YouTube page answers 200 for a removed video; its oEmbed endpoint answers 404."""
+    assert probe_url(url) == (probe, provider)

@@ -1,10 +1,14 @@
 """External recording links, checked over HTTP for `vod check --external` (issue #14).
 
 Each `recording.url` of the catalog is asked with HEAD, falling back to a GET of its first byte
-(`Range: bytes=0-0`) when the host does not do HEAD. Every request goes through the one fetch
-helper (vod/outbound.py: no internal addresses, bounded time and size). At most `jobs` requests
-are in flight, a host is asked at most `per_host_rate` times a second, and a host that does not
-answer is not asked again in the same run: its other links are reported with the same reason.
+(`Range: bytes=0-0`) when the host does not do HEAD. A YouTube or Vimeo page answers 200 even
+for a video that was removed, so those are asked through the provider's oEmbed endpoint, which
+answers 404 (gone) or 401/403 (private, or not embeddable: vod's player cannot play it).
+
+Every request goes through the one fetch helper (vod/outbound.py: no internal addresses,
+bounded time and size). At most `jobs` requests are in flight, a host is asked at most
+`per_host_rate` times a second, and a host that does not answer is not asked again in the same
+run: its other links are reported with the same reason.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -24,6 +28,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from vod.catalog.loader import _compose, catalog_files
 from vod.errors import CatalogError
 from vod.outbound import Allowed, FetchError, HostDown, allowed_from_env, fetch
+from vod.providers import external_player
 
 TIMEOUT = 10.0  # seconds to connect, and between bytes; a video host may be slow to answer
 JOBS = 8  # requests in flight at once
@@ -31,6 +36,7 @@ PER_HOST_RATE = 2.0  # requests a second to one host: a link check must not look
 # Answers to HEAD that mean "ask me with GET" rather than "not there".
 NO_HEAD = frozenset({400, 403, 405, 406, 501})
 RANGE_BYTES = 1  # what the fallback GET reads: enough to know the file is served
+OEMBED_BYTES = 65_536  # an oEmbed answer is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -141,15 +147,25 @@ class _Checker:
         self._lock = threading.Lock()
 
     def check(self, link: ExternalLink) -> LinkResult:
-        host = urlsplit(link.url).netloc.lower()
+        url, provider = probe_url(link.url)
+        host = urlsplit(url).netloc.lower()
         with self._lock:
             why = self.down.get(host)
         if why is not None:
             return LinkResult(link, False, f"{why} (not asked again)")
         try:
-            status = self._ask(host, link.url, "HEAD")
-            if status in NO_HEAD:
-                status = self._ask(host, link.url, "GET")
+            if provider:
+                status = self._ask(host, url, "GET", OEMBED_BYTES)
+                if status in (401, 403):
+                    return LinkResult(
+                        link, False, f"{provider}: the video is private or cannot be embedded"
+                    )
+                if status in (400, 404):
+                    return LinkResult(link, False, f"{provider}: no such video (HTTP {status})")
+            else:
+                status = self._ask(host, url, "HEAD")
+                if status in NO_HEAD:
+                    status = self._ask(host, url, "GET")
         except HostDown as exc:
             with self._lock:
                 self.down.setdefault(host, str(exc))
@@ -160,19 +176,33 @@ class _Checker:
             return LinkResult(link, False, f"HTTP {status}")
         return LinkResult(link, True)
 
-    def _ask(self, host: str, url: str, method: str) -> int:
+    def _ask(self, host: str, url: str, method: str, limit: int = RANGE_BYTES) -> int:
         self.pacer.wait(host)
-        headers = {"Range": f"bytes=0-{RANGE_BYTES - 1}"} if method == "GET" else {}
+        ranged = method == "GET" and limit == RANGE_BYTES
+        headers = {"Range": f"bytes=0-{RANGE_BYTES - 1}"} if ranged else {}
         response = fetch(
             url,
             method=method,
             headers=headers,
-            limit=RANGE_BYTES,
+            limit=limit,
             timeout=self.timeout,
             allow=self.allow,
             partial=True,
         )
         return response.status
+
+
+def probe_url(url: str) -> tuple[str, str]:
+    """Return the URL that tells whether `url`'s video is there, and the provider it asks."""
+    player = external_player(url)
+    if player.provider == "youtube" and player.embed_url:
+        video = player.embed_url.rsplit("/", 1)[1]
+        watch = f"https://www.youtube.com/watch?v={video}"
+        return f"https://www.youtube.com/oembed?format=json&url={quote(watch, safe='')}", "YouTube"
+    if player.provider == "vimeo" and player.embed_url:
+        page = f"https://vimeo.com/{player.embed_url.rsplit('/', 1)[1]}"
+        return f"https://vimeo.com/api/oembed.json?url={quote(page, safe='')}", "Vimeo"
+    return url, ""
 
 
 def check_links(
