@@ -3,9 +3,10 @@
 Measures, against a real `vod serve` on 127.0.0.1 with the index already built:
 - start-up: from starting the `vod serve` process to the first 200 answer for `/` (median of
   --starts runs; each run is a new process, with the catalog cache and the index on disk);
-- latency p50/p95 of `/talks/{slug}`, `/events/{event}` and `/search?q=`, over HTTP, one
-  keep-alive connection, a bounded loop of --requests requests per kind, each to a different
-  talk, event or query (so no answer is a repeat of an earlier one);
+- latency p50/p95 of `/talks/{slug}`, `/events/{event}`, `/search?q=`, `/` (home),
+  `/speakers/{slug}` and `/talks?...` (browse: sorts, filters, pages), over HTTP, one keep-alive
+  connection, a bounded loop of --requests requests per kind, each to a different talk, event,
+  speaker, query or browse URL where the catalog has that many (the home page repeats);
 - peak resident memory (VmHWM) of each worker process after the loops.
 
 Usage:
@@ -167,6 +168,23 @@ def main() -> None:
         }
     )
     queries = rng.sample(words, min(n, len(words)))
+    speakers = sorted(catalog.speakers, key=lambda s: -len(catalog.speaker_talks(s)))
+    speakers = speakers[:5] + rng.sample(speakers[5:], min(n, len(speakers)) - 5)
+    years = catalog.years()
+    browse = [
+        f"/talks?{query}"
+        for query in (
+            "",
+            *(f"sort={s}" for s in ("newest", "oldest", "title", "longest", "shortest")),
+            *(f"page={p}" for p in range(2, 40)),
+            *(f"sort=title&page={p}" for p in range(2, 40)),
+            *(f"year={y}" for y in years),
+            *(f"year={y}&sort=longest" for y in years),
+            *(f"event={e}" for e in events[:60]),
+            *(f"recording=1&year={y}" for y in years),
+        )
+    ]
+    browse = rng.sample(browse, min(n, len(browse)))
     print(
         f"catalog: {len(catalog.talks)} talks, {len(catalog.events)} events; "
         f"largest event {events[0]} ({catalog.event_talk_count(events[0])} talks)"
@@ -177,10 +195,11 @@ def main() -> None:
         proc, _, seconds = start_server(args.catalog, args.index_dir, 1)
         starts.append(seconds)
         stop(proc)
-    print(
-        f"start-up to first page (1 worker): median {statistics.median(starts):.2f} s, "
-        f"max {max(starts):.2f} s over {len(starts)} starts"
-    )
+    if starts:  # --starts 0 measures the pages only
+        print(
+            f"start-up to first page (1 worker): median {statistics.median(starts):.2f} s, "
+            f"max {max(starts):.2f} s over {len(starts)} starts"
+        )
 
     proc, port, seconds = start_server(args.catalog, args.index_dir, args.workers)
     try:
@@ -189,6 +208,9 @@ def main() -> None:
             "/talks/{slug}": [f"/talks/{s}" for s in talks],
             "/events/{event}": [f"/events/{e}" for e in events],
             "/search?q=": [f"/search?q={quote(q)}" for q in queries],
+            "/ (home)": ["/"] * n,
+            "/speakers/{slug}": [f"/speakers/{s}" for s in speakers],
+            "/talks?...": browse,
         }
         for label, paths in kinds.items():
             times = timed_loop(port, paths)

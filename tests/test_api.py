@@ -19,6 +19,8 @@ SNOWFLAKE = "training-arctic-at-snowflake"
 EVENT = "systems-scale-2024"
 
 LIST_KEYS = {"total", "results", "next"}
+# Issue #11: /api/talks is the twin of /talks; its keys stay, with paging, sort and filters.
+TALKS_KEYS = LIST_KEYS | {"page", "pages", "prev", "sort", "filters"}
 SEARCH_KEYS = LIST_KEYS | {"query", "page", "corrected", "searched_corrected", "any_terms"}
 # Issue #3 added facets with counts, the filters and sort in force, and a flag for a search that
 # ran out of time.
@@ -33,6 +35,11 @@ SUMMARY_KEYS = {
     "end",
     "speakers",
     "recording_speakers",
+    # Issue #11: what a card shows.
+    "thumbnail",
+    "duration",
+    "recording_status",
+    "day",
 }
 TALK_KEYS = SUMMARY_KEYS | {
     "abstract",
@@ -69,6 +76,13 @@ EVENT_KEYS = {
     "location",
     "description",
     "sessions",
+    # Issue #11: the agenda is paged like every list, and says how it is ordered.
+    "order",
+    "total",
+    "page",
+    "pages",
+    "next",
+    "prev",
 }
 
 
@@ -122,7 +136,7 @@ def check_hit(value: Any) -> None:
 
 def test_api_talks_shape(client: TestClient, bundled_catalog: Catalog) -> None:
     body = get_json(client, "/api/talks")
-    assert set(body) == LIST_KEYS
+    assert set(body) == TALKS_KEYS
     assert body["total"] == len(bundled_catalog.talks)
     assert isinstance(body["results"], list) and body["next"] is None
     for talk in body["results"]:
@@ -198,7 +212,7 @@ def test_api_talks_next_keeps_the_filter(many_client: TestClient) -> None:
 
 def test_api_talks_page_past_the_end_is_empty(many_client: TestClient) -> None:
     body = get_json(many_client, "/api/talks", page="3")
-    assert body == {"total": MANY, "results": [], "next": None}
+    assert {k: body[k] for k in LIST_KEYS} == {"total": MANY, "results": [], "next": None}
 
 
 def test_api_links_use_the_base_url(tmp_path: Path, settings: Settings) -> None:
@@ -372,7 +386,7 @@ def test_api_event(client: TestClient, bundled_catalog: Catalog) -> None:
     assert isinstance(body["description"], str)
     assert isinstance(body["sessions"], list)
     for session in body["sessions"]:
-        assert set(session) == {"name", "talks"}
+        assert set(session) == {"name", "day", "talks"}  # and its day (issue #11)
         assert session["name"] is None or isinstance(session["name"], str)
         for talk in session["talks"]:
             check_summary(talk)

@@ -12,11 +12,12 @@ import pytest
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from vod import pages
+from vod import browse, pages
 from vod.catalog import Catalog, load_catalog
 from vod.config import BUNDLED_CATALOG, Settings
 from vod.errors import CatalogError
 from vod.index import SearchIndex, build_index, current_version, index_state
+from vod.listing import CardFacts
 from vod.storage import LocalStorage, Recordings
 from vod.urls import SiteUrls
 from vod.web.app import create_app, make_templates
@@ -282,12 +283,13 @@ def rendered(
 @pytest.mark.parametrize(
     ("url", "template", "page_type"),
     [
-        ("/", "home.html", pages.HomePage),
-        (f"/events/{EVENT}", "event.html", pages.EventPage),
+        ("/", "home.html", browse.HomePage),
+        (f"/events/{EVENT}", "event.html", browse.EventPage),
+        ("/talks", "talks.html", browse.BrowsePage),
         (f"/talks/{SNOWFLAKE}", "talk.html", pages.TalkPage),
         (f"/talks/{SNOWFLAKE}?t=90", "talk.html", pages.TalkPage),
         (f"/embed/{SNOWFLAKE}", "embed.html", pages.TalkPage),
-        ("/speakers/jeff-rasley", "speaker.html", pages.SpeakerPage),
+        ("/speakers/jeff-rasley", "speaker.html", browse.SpeakerPage),
         ("/search", "search.html", pages.SearchPage),
         ("/search?q=rasley", "search.html", pages.SearchPage),
         ("/search?q=*", "search.html", pages.SearchPage),
@@ -362,10 +364,11 @@ def test_error_page_context(client: TestClient, rendered: list[tuple[str, dict[s
 
 def test_page_builders_return_their_dataclasses(bundled_catalog: Catalog, tmp_path: Path) -> None:
     recordings = Recordings(LocalStorage(tmp_path))
-    assert isinstance(pages.home_page(bundled_catalog), pages.HomePage)
-    event = pages.event_page(bundled_catalog, EVENT)
-    assert isinstance(event, pages.EventPage)
-    assert all(isinstance(g, pages.AgendaGroup) for g in event.groups)
+    facts = CardFacts.plain(bundled_catalog)
+    assert isinstance(browse.home_page(bundled_catalog, facts), browse.HomePage)
+    event = browse.event_page(bundled_catalog, EVENT, facts)
+    assert isinstance(event, browse.EventPage)
+    assert all(isinstance(g, browse.AgendaGroup) for d in event.days for g in d.groups)
     assert event.talk_count == len(bundled_catalog.talks)
     snowflake = bundled_catalog.talk(SNOWFLAKE)
     talk = pages.talk_page(
@@ -380,10 +383,11 @@ def test_page_builders_return_their_dataclasses(bundled_catalog: Catalog, tmp_pa
     assert isinstance(talk, pages.TalkPage) and talk.start_at == 754
     assert talk.links.share_url == f"https://vod.example/talks/{SNOWFLAKE}?t=754"
     assert talk.playback.is_placeholder
-    speaker = pages.speaker_page(bundled_catalog, "hyungtae-kim")
-    assert isinstance(speaker, pages.SpeakerPage)
-    [(role, card)] = speaker.roles
-    assert (role.live, role.recorded) == (False, True) and isinstance(card, pages.TalkCard)
+    speaker = browse.speaker_page(bundled_catalog, "hyungtae-kim", facts)
+    assert isinstance(speaker, browse.SpeakerPage)
+    [group] = speaker.groups
+    [card] = group.cards
+    assert group.role == "recorded" and isinstance(card, pages.TalkCard)
     search = pages.search_page(bundled_catalog, "", None)
     assert isinstance(search, pages.SearchPage) and search.hits == ()
 

@@ -31,7 +31,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
-PLACEHOLDER_TALK = "training-arctic-at-snowflake"  # no recording anywhere: plays the placeholder
+# No recording anywhere: plays the placeholder. (Not the Snowflake talk: its real recording is on
+# the event's site, so its page leads there and keeps the sample clip behind a click, issue #11.)
+PLACEHOLDER_TALK = "systems-scale-2024-storage-for-llama-training"
+ELSEWHERE_TALK = "training-arctic-at-snowflake"
 RECORDED_TALK = "systems-scale-2024-keynote"  # its recording is in the media folder / bucket
 RECORDED_KEY = f"systems-scale-2024/{RECORDED_TALK}.mp4"
 TIMEOUT_MS = 10_000
@@ -185,3 +188,20 @@ def test_s3_recording_plays_from_presigned_url(
         # A talk not in the bucket still plays the placeholder from vod itself.
         page.goto(f"{base}/talks/{PLACEHOLDER_TALK}")
         assert page.locator(".placeholder-note").is_visible()
+
+
+def test_recording_on_the_event_site_comes_first(page: Any, site: str) -> None:
+    """The real recording's page is the primary action; the sample clip is one click away."""
+    page.goto(f"{site}/talks/{ELSEWHERE_TALK}")
+    watch = page.locator(".watch-elsewhere a.button")
+    assert watch.is_visible()
+    assert watch.inner_text().startswith("Watch on atscaleconference.com")
+    assert watch.get_attribute("href") == (
+        "https://atscaleconference.com/videos/training-arctic-at-snowflake/"
+    )
+    assert not page.locator("video#player").is_visible()
+    page.locator("details.sample-clip summary").click()
+    assert page.locator(".placeholder-note").is_visible()
+    play(page)
+    assert wait_for_time(page, 1.0) >= 1.0
+    assert player_state(page)["src"] == f"{site}/static/placeholder.mp4"

@@ -10,10 +10,11 @@ from conftest import DATA
 from starlette.testclient import TestClient
 from test_pages_html import get_page, talk_slugs
 
-from vod import pages
+from vod import browse
 from vod.catalog import Catalog, load_catalog
 from vod.config import Settings
 from vod.importers.pyvideo import import_pyvideo
+from vod.listing import CardFacts
 from vod.providers import external_player, frame_sources
 from vod.web.app import create_app
 
@@ -189,7 +190,8 @@ def test_home_lists_events_newest_first_and_links_every_year(
     client: TestClient, catalog: Catalog
 ) -> None:
     doc = get_page(client, "/")
-    events = [a.attrs["href"] for a in doc.find("ul", cls="events").find_all("a")]
+    # Events are cards with covers since issue #11.
+    events = [a.attrs["href"] for a in doc.find("ol", cls="event-cards").find_all("a")]
     assert events[:3] == [
         "/events/europython-2022",
         "/events/en-attendant-pyconfr-2020-2021",
@@ -209,10 +211,12 @@ def test_home_lists_events_newest_first_and_links_every_year(
 
 
 def test_home_caps_the_event_list(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pages, "HOME_EVENTS", 4)
-    page = pages.home_page(catalog)
+    monkeypatch.setattr(browse, "HOME_EVENTS", 4)  # the home page is built there (issue #11)
+    page = browse.home_page(catalog, CardFacts.plain(catalog))
     assert len(page.events) == 4 and page.more_events == 6
-    assert [e.slug for e, _ in page.events] == [e.slug for e in catalog.events_newest_first()[:4]]
+    assert [c.event.slug for c in page.events] == [
+        e.slug for e in catalog.events_newest_first()[:4]
+    ]
 
 
 def test_year_page(client: TestClient) -> None:

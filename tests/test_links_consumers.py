@@ -13,7 +13,6 @@ import contextlib
 import html
 import io
 import re
-import shutil
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -25,13 +24,14 @@ import pytest
 from PIL import Image
 from s3server import PLACEHOLDER, http_server, vod_serve
 from test_e2e import browser
+from test_links_feeds import KEYS, record
 
 pytestmark = pytest.mark.e2e
 
 __all__ = ["browser"]  # the module's Chromium, shared with tests/test_e2e.py's helpers
 
 SAMPLE = Path(__file__).parent / "data" / "catalog"
-KEYNOTE = "continuous-deployment-for-imaginary-services"  # 2700 s, chapters; plays the placeholder
+KEYNOTE = "continuous-deployment-for-imaginary-services"  # 2700 s, chapters; the sample clip
 STORED = "distributed-storage-without-tears"
 STORED_KEY = f"testconf-2024/{STORED}.mp4"
 TIMEOUT_MS = 10_000
@@ -39,11 +39,12 @@ TIMEOUT_MS = 10_000
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`vod serve` on the test catalog, with one talk's recording in its media folder."""
+    """`vod serve` on the test catalog, every talk's recording (the sample clip) in its media
+    folder: consumers embed, subscribe to and play real recordings, never the placeholder
+    (which vod no longer advertises as a video, issue #11)."""
     tmp = tmp_path_factory.mktemp("links-site")
     media = tmp / "media"
-    (media / STORED_KEY).parent.mkdir(parents=True)
-    shutil.copyfile(PLACEHOLDER, media / STORED_KEY)
+    record(media, [*KEYS.values(), "testconf-2023/escaping-untrusted-text.mp4"])
     with vod_serve(tmp, media_dir=media, env={"VOD_CATALOG": str(SAMPLE)}, name="links") as base:
         yield base
 

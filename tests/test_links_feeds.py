@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import feedparser
@@ -32,6 +32,19 @@ NEWEST_FIRST = [
     "continuous-deployment-for-imaginary-services",  # 2023-09-21 09:00
     "testconf-2023-lightning-talks",  # untimed
 ]
+# Issue #11: feeds list real recordings only, and the sitemap lists only those as videos. Here
+# every talk's recording is in the media folder (or external) but this one's: it plays the
+# placeholder clip.
+PLACEHOLDER_TALK = "escaping-untrusted-text"
+RECORDED = [s for s in NEWEST_FIRST if s != PLACEHOLDER_TALK]
+KEYS = {
+    "continuous-deployment-for-imaginary-services": "testconf-2023/continuous-deployment.mp4",
+    "testconf-2023-lightning-talks": "testconf-2023/testconf-2023-lightning-talks.mp4",
+    "observability-for-rubber-ducks": "testconf-2024/observability-for-rubber-ducks.mp4",
+    "testconf-2024-keynote": "testconf-2024/testconf-2024-keynote.mp4",
+    "testconf-2024-open-discussion": "testconf-2024/testconf-2024-open-discussion.mp4",
+    STORED: STORED_KEY,
+}
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 VIDEO = "{http://www.google.com/schemas/sitemap-video/1.1}"
 
@@ -39,11 +52,17 @@ VIDEO = "{http://www.google.com/schemas/sitemap-video/1.1}"
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("links-feeds")
-    (root / "media" / STORED_KEY).parent.mkdir(parents=True)
-    shutil.copyfile(PLACEHOLDER, root / "media" / STORED_KEY)
+    record(root / "media", KEYS.values())
     settings = Settings(catalog=SAMPLE, index_dir=root / "index", media_dir=root / "media")
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+def record(media: Path, keys: Iterable[str]) -> None:
+    """Put a recording (the sample clip) in `media` at each key."""
+    for key in keys:
+        (media / key).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PLACEHOLDER, media / key)
 
 
 def read_feed(client: TestClient, path: str) -> feedparser.FeedParserDict:
@@ -65,7 +84,7 @@ def test_site_feed_lists_every_recording_newest_first(sample: TestClient) -> Non
     assert feed.feed.title == "vod: latest recordings"
     assert feed.feed.link == f"{BASE}/"
     assert [link.href for link in feed.feed.links if link.rel == "self"] == [f"{BASE}/feed.xml"]
-    assert slugs(feed) == NEWEST_FIRST
+    assert slugs(feed) == RECORDED  # never the placeholder (issue #11)
     assert feed.feed.updated == "2024-05-15T11:00:00-04:00"
 
 
@@ -79,7 +98,8 @@ def test_entry_links_the_talk_and_carries_its_abstract(sample: TestClient) -> No
     assert entry.published == "2024-05-14T09:30:00-04:00"
     assert [a.name for a in entry.authors] == ["Bob Placeholder", "José Müller-Test"]
     assert [t.term for t in entry.tags] == ["observability"]
-    assert entry.enclosures == []  # no recording in the store: nothing to enclose
+    [enclosure] = entry.enclosures  # its recording is in the media folder, which vod serves
+    assert enclosure.href == f"{BASE}/media/{KEYS['observability-for-rubber-ducks']}"
 
 
 def test_enclosures_only_where_the_recording_is_public(sample: TestClient) -> None:
@@ -91,8 +111,12 @@ def test_enclosures_only_where_the_recording_is_public(sample: TestClient) -> No
     [local] = entries[STORED].enclosures
     assert (local.href, local.type) == (f"{BASE}/media/{STORED_KEY}", "video/mp4")
     assert sample.get(f"/media/{STORED_KEY}").status_code == 200
-    others = [s for s in NEWEST_FIRST if s not in ("streaming-from-elsewhere", STORED)]
-    assert all(entries[s].enclosures == [] for s in others)
+    # A talk whose recording is not in the store is not a recording: not in the feed at all.
+    assert PLACEHOLDER_TALK not in entries
+    others = [s for s in RECORDED if s != "streaming-from-elsewhere"]
+    assert [entries[s].enclosures[0].href for s in others] == [
+        f"{BASE}/media/{KEYS[s]}" for s in others
+    ]
 
 
 def test_untitled_talk_entry_says_so(sample: TestClient) -> None:
@@ -105,7 +129,7 @@ def test_event_feed(sample: TestClient) -> None:
     feed = read_feed(sample, "/events/testconf-2023/feed.xml")
     assert feed.feed.title == "TestConf 2023: recordings"
     assert feed.feed.link == f"{BASE}/events/testconf-2023"
-    assert slugs(feed) == NEWEST_FIRST[5:]
+    assert slugs(feed) == RECORDED[5:]  # the placeholder talk of this event is left out
 
 
 def test_speaker_feed_has_live_and_recording_appearances(sample: TestClient) -> None:
@@ -137,6 +161,7 @@ def test_feeds_answer_304_to_a_reader_that_has_them(sample: TestClient) -> None:
 
 def test_abstract_markup_stays_text(tmp_path: Path) -> None:
     (tmp_path / "evil.yaml").write_text(EVIL_YAML, encoding="utf-8")
+    record(tmp_path / "m", ["evil-event/evil-talk.mp4"])
     settings = Settings(
         catalog=tmp_path / "evil.yaml", index_dir=tmp_path / "i", media_dir=tmp_path / "m"
     )
@@ -178,7 +203,7 @@ def test_sitemap_lists_pages_and_videos(sample: TestClient) -> None:
     assert root.tag == f"{SITEMAP}urlset"
     locs = [u.findtext(f"{SITEMAP}loc", "") for u in root]
     talks = [loc.removeprefix(f"{BASE}/talks/") for loc in locs if "/talks/" in loc]
-    assert talks == NEWEST_FIRST
+    assert talks == NEWEST_FIRST  # every talk's page, placeholder or not
     assert f"{BASE}/" in locs and f"{BASE}/events/testconf-2024" in locs
     assert f"{BASE}/speakers/ada-example" in locs
     videos = {
@@ -186,7 +211,7 @@ def test_sitemap_lists_pages_and_videos(sample: TestClient) -> None:
         for u in root
         if (video := u.find(f"{VIDEO}video")) is not None
     }
-    assert list(videos) == NEWEST_FIRST
+    assert list(videos) == RECORDED  # a placeholder is never a video (issue #11)
     for slug, video in videos.items():
         assert video.findtext(f"{VIDEO}thumbnail_loc") == f"{BASE}/cards/{slug}.png"
         assert video.findtext(f"{VIDEO}player_loc") == f"{BASE}/embed/{slug}"
@@ -201,6 +226,7 @@ def test_sitemap_lists_pages_and_videos(sample: TestClient) -> None:
 
 
 def test_feed_urls_follow_vod_base_url(tmp_path: Path) -> None:
+    record(tmp_path / "media", KEYS.values())
     settings = Settings(
         catalog=SAMPLE,
         index_dir=tmp_path / "index",
@@ -210,6 +236,7 @@ def test_feed_urls_follow_vod_base_url(tmp_path: Path) -> None:
     with TestClient(create_app(settings), base_url="https://talks.example.org") as client:
         feed = read_feed(client, "/events/testconf-2023/feed.xml")
     assert feed.feed.id == "https://talks.example.org/events/testconf-2023/feed.xml"
+    assert feed.entries
     assert all(e.link.startswith("https://talks.example.org/talks/") for e in feed.entries)
 
 

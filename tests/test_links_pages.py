@@ -29,10 +29,29 @@ UNTITLED = "testconf-2023-lightning-talks"
 DUCKS = "observability-for-rubber-ducks"  # live and recording presenters differ
 
 
+# Talks whose recordings are in the fixtures' media folders: previews advertise a video only for
+# a real recording, never for the placeholder clip (issue #11).
+RECORDED = {
+    KEYNOTE: "testconf-2023/continuous-deployment.mp4",
+    DUCKS: f"testconf-2024/{DUCKS}.mp4",
+    "evil-talk": "evil-event/evil-talk.mp4",
+}
+PLACEHOLDER_TALK = "escaping-untrusted-text"  # no recording in the store: the placeholder plays
+
+
+def media_with_recordings(root: Path) -> Path:
+    media = root / "media"
+    for key in RECORDED.values():
+        (media / key).parent.mkdir(parents=True, exist_ok=True)
+        (media / key).write_bytes(b"\x00" * 64)
+    return media
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("links-pages")
-    settings = Settings(catalog=SAMPLE, index_dir=root / "index", media_dir=root / "media")
+    media = media_with_recordings(root)
+    settings = Settings(catalog=SAMPLE, index_dir=root / "index", media_dir=media)
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -106,6 +125,20 @@ def test_open_graph_and_twitter_tags(sample: TestClient) -> None:
     assert int(tags["twitter:player:width"]) * 9 == int(tags["twitter:player:height"]) * 16
 
 
+def test_a_placeholder_is_never_advertised_as_a_video(sample: TestClient) -> None:
+    """Issue #11: no og:video, no twitter:player, no VideoObject for the placeholder clip."""
+    html = sample.get(f"/talks/{PLACEHOLDER_TALK}").text
+    tags = meta(parse(html))
+    assert tags["og:type"] == "website"
+    assert not [name for name in tags if name.startswith(("og:video", "video:", "twitter:player"))]
+    assert tags["twitter:card"] == "summary_large_image"
+    assert tags["og:image"] == f"{BASE}/cards/{PLACEHOLDER_TALK}.png"
+    data = json_ld(html)
+    assert data["@type"] == "CreativeWork"
+    assert not {"embedUrl", "contentUrl", "duration", "potentialAction"} & set(data)
+    assert data["url"] == f"{BASE}/talks/{PLACEHOLDER_TALK}"
+
+
 def test_oembed_and_feed_discovery_links(sample: TestClient) -> None:
     doc = get_page(sample, f"/talks/{KEYNOTE}?t=1m30s")
     links = {
@@ -140,7 +173,8 @@ def test_json_ld_video_object(sample: TestClient) -> None:
     assert data["uploadDate"] == "2023-09-21T09:00:00+02:00"
     assert data["duration"] == "PT45M"
     assert data["embedUrl"] == f"{BASE}/embed/{KEYNOTE}"
-    assert "contentUrl" not in data  # the recording is not in the store: nothing public
+    # The recording is in the media folder, which vod serves: a public, stable URL.
+    assert data["contentUrl"] == f"{BASE}/media/testconf-2023/continuous-deployment.mp4"
     assert data["actor"] == [{"@type": "Person", "name": "Ada Example"}]
     assert data["hasPart"] == [
         {"@type": "Clip", "name": "Welcome", "startOffset": 0, "url": page, "endOffset": 330},
@@ -185,7 +219,8 @@ def test_json_ld_names_the_recording_presenters(sample: TestClient) -> None:
 def evil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("links-evil")
     (root / "evil.yaml").write_text(EVIL_YAML, encoding="utf-8")
-    settings = Settings(catalog=root / "evil.yaml", index_dir=root / "i", media_dir=root / "m")
+    media = media_with_recordings(root)
+    settings = Settings(catalog=root / "evil.yaml", index_dir=root / "i", media_dir=media)
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -221,11 +256,13 @@ def test_share_cite_and_embed_are_plain_text_without_javascript(sample: TestClie
         f"September 21, 2023. Video, 1:30–2:00. {BASE}/talks/{KEYNOTE}?t=90&end=120"
     )
     snippet = section.find("textarea", id="share-embed").text()
+    # Responsive (issue #11): a 16:9 wrapper, and no `allowfullscreen` beside `allow`.
     assert snippet == (
-        f'<iframe src="{BASE}/embed/{KEYNOTE}?t=90&amp;end=120" width="640" height="360" '
+        '<div style="position:relative;max-width:640px;aspect-ratio:16/9">'
+        f'<iframe src="{BASE}/embed/{KEYNOTE}?t=90&amp;end=120" '
         'title="Continuous Deployment for Imaginary Services · TestConf 2023" '
-        'style="border:0" allow="autoplay; fullscreen; picture-in-picture" '
-        "allowfullscreen></iframe>"
+        'style="position:absolute;inset:0;width:100%;height:100%;border:0" '
+        'allow="autoplay; fullscreen; picture-in-picture"></iframe></div>'
     )
     assert section.find("span", id="share-when").text() == "These links play the clip 1:30–2:00."
     # Every field has its label; the buttons that need the script stay hidden without it.
@@ -278,7 +315,8 @@ def test_moments_and_clips(
     player = doc.find("div", cls="player")
     assert player.attrs.get("data-start") == start
     assert player.attrs.get("data-end") == end
-    assert player.find("source").attrs["src"] == "/static/placeholder.mp4" + fragment
+    recording = "/media/testconf-2023/continuous-deployment.mp4"  # in the fixture's media folder
+    assert player.find("source").attrs["src"] == recording + fragment
     link = doc.find("input", id="share-link").attrs["value"]
     expected = "&".join(
         p for p in (f"t={start}" if start else "", f"end={end}" if end else "") if p

@@ -303,7 +303,7 @@ def test_home_lists_events_talks_and_a_search_box(
     client: TestClient, bundled_catalog: Catalog
 ) -> None:
     doc = get_page(client, "/")
-    events = doc.find("ul", cls="events")
+    events = doc.find("ol", cls="event-cards")  # cards with covers since issue #11
     assert events.find("a").attrs["href"] == f"/events/{EVENT}"
     assert f"{len(bundled_catalog.talks)} talks" in events.text()
     assert set(talk_slugs(doc)) <= set(bundled_catalog.talks)
@@ -327,21 +327,29 @@ def test_bundled_agenda_is_timed_talks_then_untimed_in_catalog_order(
         t.slug for t in timed + untimed
     ]
     assert timed and untimed  # the bundled catalog has both kinds
-    notice = doc.find("p", cls="notice").text()
-    assert f"{len(untimed)} of these talks are not published" in notice
+    # An archive event (issue #11): no "not published yet", the order explained.
+    note = doc.find("p", cls="untimed-note").text()
+    assert note.startswith(f"{len(untimed)} of these talks have no recorded time")
+    assert "not published yet" not in doc.text()
 
 
 def test_agenda_orders_by_time_across_days_and_groups_sessions(sample_client: TestClient) -> None:
     doc = get_page(sample_client, "/events/demo-conf-2030")
     agenda = doc.find("section", **{"aria-labelledby": "agenda-h"})
     assert talk_slugs(agenda) == SAMPLE_AGENDA
-    sessions = agenda.find_all("section", cls="session")
+    # Grouped by day, then session (issue #11); an upcoming event's unknown day says so.
+    days = [d.find("h3").text() for d in agenda.find_all("section", cls="agenda-day")]
+    assert days == ["Friday, March 1, 2030", "Saturday, March 2, 2030", "Day not published yet"]
+    sessions = [
+        s for s in agenda.find_all("section", cls="session") if s.find_all(cls="session-name")
+    ]
     names = [s.find(cls="session-name").text() for s in sessions]
-    assert names == ["Morning", "Day two", "Session not published"]
-    for session in sessions:
-        # A talk title sits one level below its session heading, for assistive technology.
-        head = heading_level(session.find(cls="session-name"))
-        assert {heading_level(c.find("h3")) for c in session.find_all("article")} == {head + 1}
+    assert names == ["Morning", "Day two"]
+    for section in agenda.find_all("section", cls="session"):
+        # A talk title sits one level below the heading above it, for assistive technology.
+        named = section.find_all(cls="session-name")
+        head = heading_level(named[0]) if named else 3  # the day's h3
+        assert {heading_level(c.find("h3")) for c in section.find_all("article")} == {head + 1}
     assert "Agenda (5 talks)" in agenda.find("h2").text()
     assert "March 1 – March 2, 2030" in doc.find("p", cls="meta").text()
     assert "Europe/Berlin" in doc.find("p", cls="meta").text()
@@ -352,7 +360,9 @@ def test_agenda_card_says_what_is_not_published(client: TestClient) -> None:
     cards = {c.find("a").attrs["href"]: c for c in doc.find_all("article", cls="talk-card")}
     untitled = cards["/talks/systems-scale-2024-llm-serving"]
     assert untitled.find("a").text() == "Title not published"
-    assert "Time not published" in untitled.text()
+    # An archive event (issue #11): the day, and no "not published yet" for the missing time.
+    assert untitled.find("time").text() == "Jun 12, 2024"
+    assert "not published yet" not in untitled.text().lower()
     assert "Presenters not published" in untitled.text()
     keynote = cards["/talks/systems-scale-2024-keynote"]
     assert keynote.find("time").attrs["datetime"] == "2024-06-12T10:05:00-07:00"
@@ -396,31 +406,29 @@ def test_talk_with_one_presenter_list_says_it_is_both(client: TestClient) -> Non
     [
         (
             SNOWFLAKE,
-            {
-                "When": "Wednesday, June 12, 2024 · time not published yet",
-                "Session": "Not published yet",
-            },
+            # An archive event (issue #11): no "not published yet", no empty session row.
+            {"When": "Wednesday, June 12, 2024 · time not recorded", "Session": None},
         ),
         (
             "systems-scale-2024-keynote",
             {
                 "When": "Wednesday, June 12, 2024, 10:05–10:25 PDT",
-                "Session": "Not published yet",
+                "Session": None,
                 "Length": "20 min",
             },
         ),
         (
             "systems-scale-2024-llm-serving",
-            {"Presented live and in the recording by": "Not published yet"},
+            {"Presented live and in the recording by": "Not published"},
         ),
     ],
 )
-def test_talk_facts(client: TestClient, slug: str, facts: dict[str, str]) -> None:
+def test_talk_facts(client: TestClient, slug: str, facts: dict[str, str | None]) -> None:
     doc = get_page(client, f"/talks/{slug}")
     dl = doc.find("dl", cls="facts")
     shown = {dt.text(): dt.next_sibling().text() for dt in dl.find_all("dt")}  # type: ignore[union-attr]
     for label, value in facts.items():
-        assert shown[label] == value
+        assert shown.get(label) == value
 
 
 def test_untitled_talk_says_so_plainly(client: TestClient) -> None:
@@ -472,14 +480,31 @@ def test_talk_page_splits_abstract_paragraphs_and_lists_chapters(
 
 
 def test_placeholder_playback_is_labelled(client: TestClient) -> None:
-    doc = get_page(client, f"/talks/{SNOWFLAKE}")
+    # The keynote: the Snowflake talk's real recording is on the event's site (next test).
+    doc = get_page(client, "/talks/systems-scale-2024-keynote")
     player = doc.find("div", cls="player")
     assert player.find("source").attrs["src"] == "/static/placeholder.mp4"
     note = player.find("p", cls="placeholder-note")
     assert note.text().startswith("Placeholder:")
     assert "not available here yet" in note.text()
-    assert player.find("video").attrs["aria-label"] == "Recording: Training Arctic at Snowflake"
+    assert player.find("video").attrs["aria-label"] == "Recording: Keynote"
     assert player.find("track").attrs["kind"] == "captions"
+    assert not player.find_all(cls="watch-elsewhere")
+
+
+def test_recording_on_the_event_site_is_the_primary_action(client: TestClient) -> None:
+    """Issue #11: the bundled talks whose video page is on atscaleconference.com lead there."""
+    player = get_page(client, f"/talks/{SNOWFLAKE}").find("div", cls="player")
+    watch = player.find(cls="watch-elsewhere")
+    button = watch.find("a", cls="button")
+    assert button.attrs["href"] == f"https://atscaleconference.com/videos/{SNOWFLAKE}/"
+    assert button.text().startswith("Watch on atscaleconference.com")
+    # The sample clip stays, behind a click, and says what it is.
+    clip = player.find("details", cls="sample-clip")
+    assert clip.find("source").attrs["src"] == "/static/placeholder.mp4"
+    assert "not the talk" in clip.find("p", cls="placeholder-note").text()
+    embed = get_page(client, f"/embed/{SNOWFLAKE}")
+    assert embed.find(cls="watch-elsewhere").find("a").attrs["target"] == "_blank"
 
 
 def test_real_recording_plays_without_placeholder_note(settings: Settings, tmp_path: Path) -> None:
@@ -571,9 +596,10 @@ def test_speaker_page_lists_the_talk_with_the_role(
     client: TestClient, speaker: str, role: str
 ) -> None:
     doc = get_page(client, f"/speakers/{speaker}")
-    cards = doc.find_all("div", cls="role-card")
-    assert [talk_slugs(c) for c in cards] == [[SNOWFLAKE]]
-    assert cards[0].find("p", cls="role").text() == role
+    # Talks are grouped under a heading per role since issue #11.
+    groups = doc.find_all("section", cls="role-group")
+    assert [talk_slugs(g) for g in groups] == [[SNOWFLAKE]]
+    assert groups[0].find("h3").text() == f"{role} (1)"
 
 
 def test_speaker_page_shows_job_and_bio(client: TestClient) -> None:
@@ -582,7 +608,7 @@ def test_speaker_page_shows_job_and_bio(client: TestClient) -> None:
     assert doc.find("p", cls="meta").text() == (
         "Principal Software Engineer, Arctic research team, Snowflake"
     )
-    assert doc.find("p", cls="bio").text().startswith("Hyungtae is a principal")
+    assert doc.find("section", cls="bio").text().startswith("Hyungtae is a principal")
 
 
 def test_unnamed_speaker_says_the_name_is_not_published(client: TestClient) -> None:

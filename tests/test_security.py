@@ -299,7 +299,9 @@ def test_server_error_is_a_plain_500_with_headers(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret detail /etc/vod")
 
-    monkeypatch.setattr("vod.pages.home_page", broken)
+    # The list pages are built in vod.browse since issue #11.
+    monkeypatch.setattr("vod.browse.home_page", broken)
+    monkeypatch.setattr("vod.browse.talk_card", broken)
     monkeypatch.setattr("vod.pages.talk_card", broken)
     monkeypatch.setattr("vod.pages.talk_page", broken)
     with TestClient(create_app(settings), raise_server_exceptions=False) as c:
@@ -477,7 +479,11 @@ def test_odd_query_html(client: TestClient, query: str) -> None:
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
     assert_no_injected_markup(html)
-    assert "<img" not in html
+    # Cards show thumbnails since issue #11: every image is one of ours, none from the query.
+    assert "<img src=x" not in html.lower()
+    for tag, attrs in tags(html):
+        if tag == "img":
+            assert str(attrs["src"]).startswith(("/static/", "/cards/", "https://")), attrs
     # The page always says something: results, "nothing matches", or why it can't search.
     assert ('id="results-h"' in html) or ('class="error-message"' in html)
     if response.status_code == 400:

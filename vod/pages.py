@@ -9,18 +9,20 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from vod.errors import IndexNotBuilt, QueryError
 from vod.index import MAX_PAGE, SORTS, Filters
 from vod.links.share import TalkLinks, talk_links
+from vod.listing import CardFacts, RecordingBadge, event_site_video, link_host, recording_badge
+from vod.paging import PAGE_SIZE
 from vod.timecode import clip_bounds, format_clock, format_day, format_duration
 from vod.urls import PlayRange
 
 if TYPE_CHECKING:
-    from vod.catalog import Catalog, Event, SessionGroup, Speaker, SpeakerRole, Talk
+    from vod.catalog import Catalog, Event, Link, Speaker, Talk
     from vod.index import (
         Cue,
         Facet,
@@ -31,12 +33,13 @@ if TYPE_CHECKING:
         Suggestion,
     )
     from vod.storage import Playback, Recordings
+    from vod.thumbnails import Thumbnail
     from vod.urls import SiteUrls
 
 log = logging.getLogger(__name__)
 
 RELATED_LIMIT = 4
-LIST_PAGE_SIZE = 50  # talks per page of /api/talks
+LIST_PAGE_SIZE = PAGE_SIZE  # talks per page of /api/talks, as of every paged list (issue #11)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,21 @@ class TalkCard:
     recording_speakers: tuple[Speaker, ...]
     when: str  # "10:05–10:25 PDT", or "" when the time is not published
     teaser: str  # for a talk without a published title: the start of its abstract
+    thumb: Thumbnail | None = None
+    length: str = ""  # the recording's length as a clock ("24:13"), when known
+    day: str = ""  # "Jun 12, 2024": the talk's day, else its event's first day
+    badge: RecordingBadge = "video"
+    elsewhere: str = ""  # for badge "elsewhere": the host the real recording plays on
+    pending: bool = False  # its event is upcoming or recent: unpublished facts may still come
+
+    @property
+    def watch_elsewhere(self) -> Link | None:
+        """The talk's video page on its event's own site, when the catalog links one."""
+        return event_site_video(self.talk, self.event)
+
+    @property
+    def elsewhere_host(self) -> str:
+        return link_host(self.watch_elsewhere)
 
 
 TEASER_CHARS = 110
@@ -63,8 +81,12 @@ def _teaser(talk: Talk) -> str:
     return text[:TEASER_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def talk_card(catalog: Catalog, talk: Talk) -> TalkCard:
+def talk_card(catalog: Catalog, talk: Talk, facts: CardFacts | None = None) -> TalkCard:
+    """Build a talk's card: people, time, thumbnail, length and what its recording is."""
     event = catalog.events[talk.event]
+    facts = facts or CardFacts.plain(catalog)
+    badge = recording_badge(talk, event, facts)
+    day = talk.day or event.start_date
     return TalkCard(
         talk=talk,
         event=event,
@@ -72,7 +94,24 @@ def talk_card(catalog: Catalog, talk: Talk) -> TalkCard:
         recording_speakers=tuple(catalog.people(talk.recording_speakers)),
         when=format_slot(talk.start, talk.end),
         teaser=_teaser(talk),
+        thumb=facts.thumbnails[talk.slug],
+        length=format_clock(talk.recording.duration) if talk.recording.duration else "",
+        day=f"{day:%b} {day.day}, {day.year}",
+        badge=badge,
+        elsewhere=link_host(event_site_video(talk, event)) if badge == "elsewhere" else "",
+        pending=is_pending(event),
     )
+
+
+# How long after an event its missing facts are still "not published yet" (issue #11); later
+# the event is an archive, and a missing time or session is simply not recorded.
+PENDING_DAYS = 90
+
+
+def is_pending(event: Event, today: date | None = None) -> bool:
+    """Tell whether an event is upcoming or ended less than PENDING_DAYS ago."""
+    today = today or date.today()
+    return (today - event.end_date).days < PENDING_DAYS
 
 
 def format_slot(start: datetime | None, end: datetime | None) -> str:
@@ -91,30 +130,6 @@ def format_event_dates(event: Event) -> str:
     return (
         f"{event.start_date:%B} {event.start_date.day} – {event.end_date:%B} "
         f"{event.end_date.day}, {event.end_date.year}"
-    )
-
-
-HOME_EVENTS = 30  # newest events listed on the home page; the rest are a year page away
-
-
-@dataclass(frozen=True)
-class HomePage:
-    events: tuple[tuple[Event, int], ...]  # each event with its number of talks, newest first
-    latest: tuple[TalkCard, ...]
-    years: tuple[tuple[int, int], ...] = ()  # (year, number of events), newest first
-    more_events: int = 0  # events not listed here (see the year pages)
-
-
-def home_page(catalog: Catalog) -> HomePage:
-    events = catalog.events_newest_first()
-    latest: list[TalkCard] = []
-    for event in events[:3]:
-        latest.extend(talk_card(catalog, t) for t in catalog.event_talks(event.slug)[:6])
-    return HomePage(
-        tuple((e, catalog.event_talk_count(e.slug)) for e in events[:HOME_EVENTS]),
-        tuple(latest[:12]),
-        years=tuple((y, len(catalog.year_events(y))) for y in catalog.years()),
-        more_events=max(len(events) - HOME_EVENTS, 0),
     )
 
 
@@ -143,37 +158,6 @@ def year_page(catalog: Catalog, year: int) -> YearPage:
 
 
 @dataclass(frozen=True)
-class AgendaGroup:
-    name: str | None
-    cards: tuple[TalkCard, ...]
-
-
-@dataclass(frozen=True)
-class EventPage:
-    event: Event
-    dates: str
-    groups: tuple[AgendaGroup, ...]
-    talk_count: int
-    untimed: int  # talks whose time is not published
-
-
-def event_page(catalog: Catalog, slug: str) -> EventPage:
-    event = catalog.event(slug)
-    groups: list[SessionGroup] = catalog.agenda(slug)
-    agenda = tuple(
-        AgendaGroup(g.name, tuple(talk_card(catalog, t) for t in g.talks)) for g in groups
-    )
-    talks = [c for g in agenda for c in g.cards]
-    return EventPage(
-        event=event,
-        dates=format_event_dates(event),
-        groups=agenda,
-        talk_count=len(talks),
-        untimed=sum(1 for c in talks if c.talk.start is None),
-    )
-
-
-@dataclass(frozen=True)
 class TalkPage:
     card: TalkCard
     playback: Playback
@@ -186,6 +170,7 @@ class TalkPage:
     end_at: int | None = None  # where a clip ends (?end=): after the start, within the recording
     transcript: tuple[Cue, ...] = ()  # the recording's captions, cue by cue (issue #3)
     current_cue: int | None = None  # the transcript cue playing at the start (?t=), by position
+    past_end: int | None = None  # a `?t=` at or past the end of the recording (issue #11)
 
 
 def talk_page(
@@ -205,6 +190,7 @@ def talk_page(
     """
     card = talk_card(catalog, talk)
     related = tuple(talk_card(catalog, t) for t in related_talks(catalog, talk))
+    asked = start_at
     start_at, end_at = clip_bounds(talk.recording.duration, start_at, end_at)
     transcript = _transcript(talk, search)
     links = talk_links(
@@ -229,6 +215,7 @@ def talk_page(
         end_at=end_at,
         transcript=transcript,
         current_cue=_current_cue(transcript, start_at),
+        past_end=asked if asked is not None and start_at is None and asked > 0 else None,
     )
 
 
@@ -272,18 +259,6 @@ def related_talks(catalog: Catalog, talk: Talk) -> list[Talk]:
 
 
 @dataclass(frozen=True)
-class SpeakerPage:
-    speaker: Speaker
-    roles: tuple[tuple[SpeakerRole, TalkCard], ...]
-
-
-def speaker_page(catalog: Catalog, slug: str) -> SpeakerPage:
-    speaker = catalog.speaker(slug)
-    roles: list[SpeakerRole] = catalog.speaker_roles(slug)
-    return SpeakerPage(speaker, tuple((r, talk_card(catalog, r.talk)) for r in roles))
-
-
-@dataclass(frozen=True)
 class SearchHitCard:
     card: TalkCard
     snippet: str  # safe HTML: escaped text with <mark> around matches
@@ -291,6 +266,7 @@ class SearchHitCard:
     via_recording: bool
     score: float
     moment: SaidAt | None = None  # where the words were said: a transcript cue and its start
+    title_html: str = ""  # safe HTML: the title with <mark> around matches ("": none matched)
 
 
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
@@ -352,6 +328,7 @@ def search_page(
     *,
     filters: Filters | None = None,
     sort: str = "relevance",
+    facts: CardFacts | None = None,
 ) -> SearchPage:
     hits: list[SearchHitCard] = []
     for hit in results.hits if results else ():
@@ -360,12 +337,13 @@ def search_page(
             continue
         hits.append(
             SearchHitCard(
-                talk_card(catalog, talk),
+                talk_card(catalog, talk, facts),
                 hit.snippet,
                 hit.matched_in,
                 hit.via_recording,
                 hit.score,
                 hit.moment,
+                hit.title,
             )
         )
     return SearchPage(query, results, tuple(hits), error, filters or Filters(), sort)
@@ -388,7 +366,11 @@ SEARCH_UNAVAILABLE = (
 
 
 def run_search(
-    catalog: Catalog, search: SearchIndex, params: QueryParams, page_number: int
+    catalog: Catalog,
+    search: SearchIndex,
+    params: QueryParams,
+    page_number: int,
+    facts: CardFacts | None = None,
 ) -> tuple[SearchPage, int]:
     """Search for what a URL asks (q, filters, sort); return the page and its HTTP status."""
     raw = params.get("q") or ""
@@ -411,7 +393,7 @@ def run_search(
     except IndexNotBuilt:
         log.error("search asked for while no index is built")
         return search_page(catalog, query, None, error=SEARCH_UNAVAILABLE), 503
-    return search_page(catalog, query, results, filters=filters, sort=sort), 200
+    return search_page(catalog, query, results, filters=filters, sort=sort, facts=facts), 200
 
 
 # ---- JSON twins --------------------------------------------------------------------------
@@ -435,6 +417,26 @@ def talk_summary_json(card: TalkCard, urls: SiteUrls) -> dict[str, Any]:
         "recording_speakers": [
             speaker_json(s, urls.speaker(s.slug)) for s in card.recording_speakers
         ],
+        # What a card shows (issue #11): its thumbnail, length, day and what its recording is.
+        "thumbnail": thumbnail_json(card.thumb, urls) if card.thumb else None,
+        "duration": talk.duration,
+        "recording_status": card.badge,
+        "day": (talk.day or card.event.start_date).isoformat(),
+    }
+
+
+def thumbnail_json(thumb: Thumbnail, urls: Any) -> dict[str, Any]:
+    srcset = ", ".join(
+        f"{urls.absolute(src)} {width}"
+        for src, width in (part.rsplit(" ", 1) for part in thumb.srcset.split(", ") if part)
+    )
+    return {
+        "url": urls.absolute(thumb.src),
+        "srcset": srcset,
+        "width": thumb.width,
+        "height": thumb.height,
+        "kind": thumb.kind,
+        "alt": thumb.alt,
     }
 
 
@@ -541,22 +543,4 @@ def year_json(page: YearPage, urls: SiteUrls) -> dict[str, Any]:
         ],
         "newer": page.newer,
         "older": page.older,
-    }
-
-
-def event_json(page: EventPage, urls: SiteUrls) -> dict[str, Any]:
-    event = page.event
-    return {
-        "slug": event.slug,
-        "name": event.name,
-        "url": urls.event(event.slug),
-        "start_date": event.start_date.isoformat(),
-        "end_date": event.end_date.isoformat(),
-        "timezone": event.timezone,
-        "location": event.location,
-        "description": event.description,
-        "sessions": [
-            {"name": g.name, "talks": [talk_summary_json(c, urls) for c in g.cards]}
-            for g in page.groups
-        ],
     }

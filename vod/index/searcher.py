@@ -65,6 +65,7 @@ class Hit:
     matched_in: str  # which field the snippet comes from
     via_recording: bool = False  # a name matched only the recording's presenters
     moment: SaidAt | None = None  # where the words were said in the recording, if they were
+    title: str = ""  # HTML: the title with <mark> around matched words; "" when none matched
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class _Open:
     lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
     _suggester: Suggester | None = None
+    _unrecorded: frozenset[str] | None = None
     _suggester_lock: threading.Lock = field(default_factory=threading.Lock)
     # Answers of this version, by query, filters, sort and page (see SearchIndex.search).
     results: LruCache[SearchResults] = field(default_factory=lambda: LruCache(RESULTS_KEPT))
@@ -114,6 +116,13 @@ class _Open:
             self.searcher.close()
             self.lookup.close()
             self.index.close()
+
+    def unrecorded(self) -> frozenset[str]:
+        """The version's talks without a recording in the store (found once, then kept)."""
+        if self._unrecorded is None:
+            docs = self.facets.fields["recording"].docs_with(["0"])
+            self._unrecorded = frozenset(self.facets.slugs[d] for d in docs)
+        return self._unrecorded
 
     def suggester(self) -> Suggester:
         """The version's suggestion lists, built on first use."""
@@ -410,6 +419,7 @@ class SearchIndex:
             snippet.matched_in,
             snippet.via_recording,
             snippet.moment,
+            snippet.title,
         )
 
     def transcript(self, slug: str) -> tuple[Cue, ...]:
@@ -425,6 +435,18 @@ class SearchIndex:
     def suggest(self, prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
         """Return titles and speaker names with a word starting with `prefix`."""
         return self._current().suggester().suggest(prefix, limit)
+
+    def unrecorded(self) -> frozenset[str]:
+        """Return the talks whose recording was not in the store when this version was built.
+
+        Cards, feeds and the sitemap tell placeholders from real recordings by this, without
+        asking the store once per talk (issue #11). Empty when no index is built yet.
+        """
+        try:
+            current = self._current(wait=False)
+        except IndexNotBuilt:
+            return frozenset()
+        return current.unrecorded()
 
 
 def _parse(text: str, schema: Any, refuse: bool = True) -> ParsedQuery:

@@ -40,6 +40,7 @@ class Snippet:
     matched_in: str  # a SNIPPET_LABELS value, or "" for the plain start of the abstract
     via_recording: bool  # a name matched only the recording's presenters
     moment: SaidAt | None
+    title: str = ""  # the whole title, escaped, with <mark> around matched words; "" if none
 
 
 class EscapingFormatter(highlight.Formatter):  # type: ignore[misc]
@@ -139,7 +140,9 @@ def make_snippet(
     )
     if ranked:
         name = ranked[0]
-        return Snippet(found[name][0], SNIPPET_LABELS[name], via_recording, moment)
+        return Snippet(
+            found[name][0], SNIPPET_LABELS[name], via_recording, moment, found["title"][0]
+        )
     abstract = stored.get("abstract") or ""
     plain = abstract[:PLAIN_CHARS] + ("…" if len(abstract) > PLAIN_CHARS else "")
-    return Snippet(html.escape(plain, quote=True), "", via_recording, moment)
+    return Snippet(html.escape(plain, quote=True), "", via_recording, moment, found["title"][0])

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vod.catalog import UNTITLED
-from vod.links.share import CARD_HEIGHT, CARD_WIDTH, names, talk_date
+from vod.links.share import CARD_HEIGHT, CARD_WIDTH, event_dates, names, talk_date
 from vod.lru import LruCache
 
 if TYPE_CHECKING:
     from PIL.ImageFont import FreeTypeFont, ImageFont
 
-    from vod.catalog import Catalog, Talk
+    from vod.catalog import Catalog, Event, Talk
 
 # Bump when the drawing changes, so caches and ETags do not serve old cards.
 RENDER_VERSION = "1"
@@ -67,6 +67,15 @@ def card_text(catalog: Catalog, talk: Talk) -> CardText:
     event = catalog.events[talk.event]
     presenters = names(catalog.people(talk.recording_speakers))
     return CardText(talk.title, presenters, event.name, talk_date(talk, event))
+
+
+def event_card_text(catalog: Catalog, event: Event) -> CardText:
+    """Collect an event's cover text: its name, its number of talks, where and when."""
+    count = catalog.event_talk_count(event.slug)
+    dates = event_dates(event)
+    return CardText(
+        event.name, f"{count} talk{'' if count == 1 else 's'}", event.location or "", dates
+    )
 
 
 @lru_cache(maxsize=32)

@@ -18,6 +18,7 @@ from vod import __version__
 from vod.catalog import UNTITLED
 from vod.links.previews import SITE_NAME
 from vod.links.share import names, preview_image
+from vod.listing import plays_here
 from vod.urls import prefetch_media, public_recording_url
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ SITEMAP_LIMIT = 50_000  # URLs one sitemap file may list (sitemaps.org)
 VIDEO_DESCRIPTION_CHARS = 2048  # Google's limit for video:description
 VIDEO_MAX_DURATION = 28_800  # Google accepts durations from 1 s to 8 h
 VIDEO_TAGS = 32  # Google reads at most 32 video:tag elements
+SITEMAP_XSL = "sitemap.xsl"  # in vod/static: shows the sitemap as a page in a browser
 # Characters XML 1.0 does not allow, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -72,9 +74,13 @@ def newest_first(talks: Iterable[Talk], catalog: Catalog) -> list[Talk]:
     )
 
 
-def _document(root: ET.Element) -> bytes:
+def _document(root: ET.Element, stylesheet: str | None = None) -> bytes:
     body = ET.tostring(root, encoding="unicode")
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode()
+    head = '<?xml version="1.0" encoding="utf-8"?>\n'
+    if stylesheet:
+        # Without one, Chromium's XML viewer breaks the pages' CSP (console errors, issue #11).
+        head += f'<?xml-stylesheet type="text/xsl" href="{stylesheet}"?>\n'
+    return (head + body).encode()
 
 
 def _stamp(moment: datetime) -> str:
@@ -142,10 +148,17 @@ def _entry(
         _sub(entry, "category", term=tag)
 
 
-def sitemap(catalog: Catalog, recordings: Recordings, urls: SiteUrls) -> bytes:
-    """List every page, with a video:video entry for each talk (Google's video sitemaps).
+def sitemap(
+    catalog: Catalog,
+    recordings: Recordings,
+    urls: SiteUrls,
+    unrecorded: frozenset[str] = frozenset(),
+) -> bytes:
+    """List every page, with a video:video entry for each talk whose recording plays here.
 
-    A `do_not_record` talk is left out: its page has no video to announce.
+    A `do_not_record` talk is left out: its page has no video to announce. Talks in
+    `unrecorded` play a placeholder clip: they are listed as pages, never as videos
+    (issue #11). The document names an XSL stylesheet, so a browser shows it as a page.
     """
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     count = 0
@@ -164,12 +177,14 @@ def sitemap(catalog: Catalog, recordings: Recordings, urls: SiteUrls) -> bytes:
     for talk in newest_first((t for t in catalog.talks.values() if t.published), catalog):
         if count >= SITEMAP_LIMIT:
             break
-        _video(add(urls.talk(talk.slug)), talk, catalog, recordings, urls)
+        url = add(urls.talk(talk.slug))
+        if plays_here(talk, unrecorded):
+            _video(url, talk, catalog, recordings, urls)
     for slug in sorted(catalog.speakers):
         if count >= SITEMAP_LIMIT:
             break
         add(urls.speaker(slug))
-    return _document(root)
+    return _document(root, stylesheet=urls.path("static", path=SITEMAP_XSL))
 
 
 def _video(

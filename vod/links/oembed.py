@@ -87,16 +87,22 @@ def answer(
     urls: SiteUrls,
     maxwidth: int | None = None,
     maxheight: int | None = None,
+    *,
+    video: bool = True,
 ) -> dict[str, Any]:
-    """Build the oEmbed `video` response for a talk, within maxwidth and maxheight."""
+    """Build the oEmbed response for a talk, within maxwidth and maxheight.
+
+    `video` when the talk's real recording plays here; otherwise the answer is a `link` (with
+    the title card as its thumbnail): a placeholder clip is never offered as the talk's video.
+    """
     talk = embed.talk
     event = catalog.events[talk.event]
-    presenters = catalog.people(talk.recording_speakers)
+    presenters = catalog.people(talk.recording_speakers if video else talk.speakers)
     width, height = fit(maxwidth, maxheight, EMBED_WIDTH, EMBED_HEIGHT)
     title = talk.display_title
     data: dict[str, Any] = {
         "version": "1.0",
-        "type": "video",
+        "type": "video" if video else "link",
         "title": title,
     }
     if presenters:
@@ -108,13 +114,14 @@ def answer(
             "provider_name": "vod",
             "provider_url": urls.site_root(),
             "cache_age": CACHE_AGE,
-            "html": iframe(
-                urls.embed(talk.slug, embed.moment), f"{title} · {event.name}", width, height
-            ),
-            "width": width,
-            "height": height,
         }
     )
+    if video:
+        data["html"] = iframe(
+            urls.embed(talk.slug, embed.moment), f"{title} · {event.name}", width, height
+        )
+        data["width"] = width
+        data["height"] = height
     thumb = _card_width(maxwidth, maxheight)
     if thumb is not None:
         data["thumbnail_url"] = urls.card(talk.slug, None if thumb == CARD_WIDTH else thumb)

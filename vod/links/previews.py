@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from vod.listing import event_site_video
 from vod.urls import PlayRange
 
 if TYPE_CHECKING:
     from vod.catalog import Event, Speaker, Talk
+    from vod.storage import Playback
 
 # Open Graph and Twitter show about this much of a description.
 DESCRIPTION_CHARS = 300
@@ -69,6 +71,15 @@ def iso_duration(seconds: int) -> str:
 def upload_date(talk: Talk, event: Event) -> str:
     """When the talk was given: its start when published, else the event's first day."""
     return talk.start.isoformat() if talk.start else event.start_date.isoformat()
+
+
+def plays_video(playback: Playback) -> bool:
+    """Tell whether a page plays the talk's real recording, so previews may say "video".
+
+    A placeholder clip is never advertised as the talk's video (issue #11), nor a recording
+    that vod can only link to.
+    """
+    return not playback.is_placeholder and playback.provider != "link"
 
 
 def meta_tags(
@@ -128,6 +139,27 @@ def meta_tags(
         ("name", "twitter:player:height", str(PLAYER_HEIGHT)),
     ]
     return tuple(tags)
+
+
+def talk_object(talk: Talk, event: Event, canonical: str, image: PreviewImage) -> dict[str, Any]:
+    """The schema.org description of a talk whose recording does not play here: no video.
+
+    A CreativeWork (the talk), with a pointer to where its real recording is published when
+    the catalog links one (the event's own site).
+    """
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "CreativeWork",
+        "name": talk.display_title,
+        "description": describe(talk, event, limit=5000),
+        "image": image.url,
+        "url": canonical,
+        "dateCreated": upload_date(talk, event),
+    }
+    elsewhere = event_site_video(talk, event)
+    if elsewhere is not None:
+        data["sameAs"] = elsewhere.url
+    return data
 
 
 def video_object(

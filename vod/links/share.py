@@ -66,6 +66,14 @@ def talk_date(talk: Talk, event: Event) -> str:
     return f"{start} – {end}"
 
 
+def event_dates(event: Event) -> str:
+    """The event's dates: `June 12, 2024`, or `May 3, 2019 – May 5, 2019`."""
+    if event.start_date == event.end_date:
+        return format_day(event.start_date, weekday=False)
+    start, end = (format_day(d, weekday=False) for d in (event.start_date, event.end_date))
+    return f"{start} – {end}"
+
+
 def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!", "…")) else text + "."
 
@@ -89,12 +97,30 @@ def citation(before: str, moment: PlayRange, url: str) -> str:
     return f"{before}{at}. {url}"
 
 
+# What an embedded player may do. `allow` alone: Chromium warns on every page that has both
+# `allow="fullscreen"` and the legacy `allowfullscreen` attribute (issue #11).
+EMBED_ALLOW = "autoplay; fullscreen; picture-in-picture"
+
+
 def iframe(src: str, title: str, width: int = EMBED_WIDTH, height: int = EMBED_HEIGHT) -> str:
-    """Return the iframe HTML that embeds a player, every value escaped."""
+    """Return the iframe HTML that embeds a player at a fixed size, every value escaped."""
     return (
         f'<iframe src="{escape(src)}" width="{width}" height="{height}" '
-        f'title="{escape(title)}" style="border:0" '
-        'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>'
+        f'title="{escape(title)}" style="border:0" allow="{EMBED_ALLOW}"></iframe>'
+    )
+
+
+def responsive_iframe(src: str, title: str) -> str:
+    """Return embed code that fills a blog's column at 16:9, up to 640 px wide, escaped.
+
+    The wrapper's aspect-ratio keeps the shape at any width, so a 390 px phone column shows
+    the whole player without sideways scrolling.
+    """
+    return (
+        f'<div style="position:relative;max-width:{EMBED_WIDTH}px;aspect-ratio:16/9">'
+        f'<iframe src="{escape(src)}" title="{escape(title)}" '
+        'style="position:absolute;inset:0;width:100%;height:100%;border:0" '
+        f'allow="{EMBED_ALLOW}"></iframe></div>'
     )
 
 
@@ -134,20 +160,22 @@ def talk_links(
     content_url = public_playback_url(playback, recordings.storage, urls)
     oembed_for = share_url  # a moment link embeds at its moment
     # A `do_not_record` talk announces no video: no oEmbed discovery, no og:video, no
-    # VideoObject (issue #10 item 9). Its page still shows the agenda slot.
-    video = talk.published
+    # VideoObject (issue #10 item 9). Its page still shows the agenda slot. Nor does a talk
+    # whose page plays the placeholder clip, or only links to its recording (issue #11).
+    published = talk.published
+    video = published and previews.plays_video(playback)
     return TalkLinks(
         canonical=canonical,
         moment=moment,
         share_url=share_url,
         embed_url=embed_url,
         embed_base=urls.embed(talk.slug),
-        embed_snippet=iframe(embed_url, embed_title(talk, event)),
+        embed_snippet=responsive_iframe(embed_url, embed_title(talk, event)),
         citation=citation(before, moment, share_url),
         cite_before=before,
         image=image,
-        oembed_json=urls.url("oembed", {"url": oembed_for, "format": "json"}) if video else "",
-        oembed_xml=urls.url("oembed", {"url": oembed_for, "format": "xml"}) if video else "",
+        oembed_json=urls.url("oembed", {"url": oembed_for, "format": "json"}) if published else "",
+        oembed_xml=urls.url("oembed", {"url": oembed_for, "format": "xml"}) if published else "",
         event_feed=urls.url("event_feed", event=event.slug),
         chapters_vtt=(
             urls.path("talk_chapters", slug=talk.slug) if talk.recording.chapters else None
@@ -158,8 +186,10 @@ def talk_links(
                 previews.video_object(
                     talk, event, presenters, canonical, urls.embed(talk.slug), image, content_url
                 )
+                if video
+                else previews.talk_object(talk, event, canonical, image)
             )
-            if video
+            if published
             else Markup("")
         ),
     )

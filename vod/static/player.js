@@ -38,7 +38,7 @@
   var status = document.createElement("span");
   status.className = "resume"; status.setAttribute("role", "status");
   controls.appendChild(status);
-  box.insertBefore(controls, video.nextSibling);
+  video.parentNode.insertBefore(controls, video.nextSibling);  // inside a <details> too
 
   if (!isNaN(start) && start > 0) {
     seek(start);

@@ -19,38 +19,6 @@ from vod.web.responses import (
 from vod.web.state import site_urls, vod_state
 
 
-def _next_url(request: Request, page: int, has_more: bool) -> str | None:
-    if not has_more:
-        return None
-    params = dict(request.query_params)
-    params["page"] = str(page + 1)
-    return site_urls(request).absolute(request.url.path + "?" + urlencode(params))
-
-
-def api_talks(request: Request) -> Response:
-    state = vod_state(request)
-    page = page_number(request)
-    event_slug = request.query_params.get("event")
-    if event_slug is not None:
-        state.catalog.event(event_slug)  # 404 for an unknown event
-        talks = state.catalog.event_talks(event_slug)
-    else:
-        talks = list(state.catalog.talks_newest_first())  # built once, not per request
-    size = pages.LIST_PAGE_SIZE
-    chunk = talks[(page - 1) * size : page * size]
-    urls = site_urls(request)
-    return JSONResponse(
-        {
-            "total": len(talks),
-            "results": [
-                pages.talk_summary_json(pages.talk_card(state.catalog, t), urls) for t in chunk
-            ],
-            "next": _next_url(request, page, page * size < len(talks)),
-        },
-        headers={"Cache-Control": PAGE_CACHE},
-    )
-
-
 def api_talk(request: Request) -> Response:
     slug = request.path_params["slug"]
     if (moved := redirect_old_slug(request, "api_talk", slug)) is not None:
@@ -62,14 +30,6 @@ def api_talk(request: Request) -> Response:
         state.catalog, state.recordings, state.search, urls, talk, state.recordings.playback(talk)
     )
     return JSONResponse(pages.talk_json(page, urls), headers={"Cache-Control": TALK_CACHE})
-
-
-def api_event(request: Request) -> Response:
-    state = vod_state(request)
-    page = pages.event_page(state.catalog, request.path_params["event"])
-    return JSONResponse(
-        pages.event_json(page, site_urls(request)), headers={"Cache-Control": PAGE_CACHE}
-    )
 
 
 def api_year(request: Request) -> Response:

@@ -21,6 +21,7 @@ from vod.catalog import Catalog, catalog_cache_dir, load_catalog_cached
 from vod.config import Settings
 from vod.errors import IndexNotBuilt, NotFound
 from vod.index import SearchIndex, build_index, index_state
+from vod.listing import thumbnails_for
 from vod.providers import frame_sources
 from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
@@ -134,6 +135,7 @@ def warm(state: AppState) -> None:
     catalog = state.live_catalog.current
     catalog.warm()
     frame_sources(catalog)
+    thumbnails_for(catalog, state.recordings.storage)  # cards resolve them at load (issue #11)
     try:
         state.search.info  # noqa: B018 - opens the live version
     except IndexNotBuilt:

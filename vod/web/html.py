@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, Response
 from vod import pages
 from vod.catalog import Talk
 from vod.errors import IndexNotBuilt
+from vod.listing import card_facts
 from vod.storage import LocalStorage, Playback
 from vod.timecode import parse_moment
 from vod.urls import SiteUrls
@@ -29,17 +30,6 @@ from vod.web.responses import (
     year_number,
 )
 from vod.web.state import AppState, site_urls, vod_state
-
-
-def home(request: Request) -> Response:
-    state = vod_state(request)
-    return render(request, "home.html", page=pages.home_page(state.catalog))
-
-
-def event(request: Request) -> Response:
-    state = vod_state(request)
-    page = pages.event_page(state.catalog, request.path_params["event"])
-    return render(request, "event.html", page=page)
 
 
 async def talk(request: Request) -> Response:
@@ -139,13 +129,6 @@ def _embed(request: Request) -> Response:
     return render(request, "embed.html", cache=TALK_CACHE, page=page)
 
 
-def speaker(request: Request) -> Response:
-    state = vod_state(request)
-    return render(
-        request, "speaker.html", page=pages.speaker_page(state.catalog, request.path_params["slug"])
-    )
-
-
 def year(request: Request) -> Response:
     state = vod_state(request)
     return render(request, "year.html", page=pages.year_page(state.catalog, year_number(request)))
@@ -153,8 +136,9 @@ def year(request: Request) -> Response:
 
 def search(request: Request) -> Response:
     state = vod_state(request)
+    facts = card_facts(state.catalog, state.search, state.recordings.storage)
     page, status = pages.run_search(
-        state.catalog, state.search, request.query_params, page_number(request)
+        state.catalog, state.search, request.query_params, page_number(request), facts
     )
     return render(request, "search.html", status=status, page=page)
 

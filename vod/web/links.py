@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from starlette.responses import Response
 
 from vod.links import cards, chapters, feeds, oembed
+from vod.links.previews import plays_video
+from vod.listing import has_recording
 from vod.web.middleware import etag, not_modified, weak_etag
 from vod.web.responses import redirect_old_slug
 from vod.web.state import site_urls, vod_state
@@ -58,12 +60,15 @@ def oembed_endpoint(request: Request) -> Response:
         found = oembed.find_talk(url, state.catalog, urls, request.headers.get("host"))
     except oembed.OEmbedError as exc:
         return Response(str(exc), exc.status, media_type="text/plain")
+    # A placeholder clip, or a recording vod only links to, is a link, not a video (#11).
+    playback = state.recordings.playback(found.talk)
     data = oembed.answer(
         found,
         state.catalog,
         urls,
         oembed.dimension(params.get("maxwidth")),
         oembed.dimension(params.get("maxheight")),
+        video=plays_video(playback),
     )
     headers = {"Cache-Control": OEMBED_CACHE, "Access-Control-Allow-Origin": "*"}
     if fmt == "xml":
@@ -82,10 +87,7 @@ def card(request: Request) -> Response:
         return moved
     state = vod_state(request)
     talk = state.catalog.talk(slug)
-    raw = request.query_params.get("w", "")
-    width = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
-    if width not in oembed.CARD_WIDTHS:
-        width = oembed.CARD_WIDTHS[0]
+    width = _card_width(request)
     text = cards.card_text(state.catalog, talk)
     # From the text, not the pixels: a revalidation never renders the card.
     headers = {
@@ -95,6 +97,27 @@ def card(request: Request) -> Response:
     if (unchanged := not_modified(request, headers["ETag"], headers)) is not None:
         return unchanged
     return Response(cards.CARDS.get(text, width), media_type="image/png", headers=headers)
+
+
+def event_card(request: Request) -> Response:
+    """Serve an event's generated cover card PNG (?w= as for talks), with an ETag."""
+    state = vod_state(request)
+    event = state.catalog.event(request.path_params["event"])
+    width = _card_width(request)
+    text = cards.event_card_text(state.catalog, event)
+    headers = {
+        "ETag": weak_etag(f"{text.etag.strip(chr(34))}-{width}"),
+        "Cache-Control": CARD_CACHE,
+    }
+    if (unchanged := not_modified(request, headers["ETag"], headers)) is not None:
+        return unchanged
+    return Response(cards.CARDS.get(text, width), media_type="image/png", headers=headers)
+
+
+def _card_width(request: Request) -> int:
+    raw = request.query_params.get("w", "")
+    width = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
+    return width if width in oembed.CARD_WIDTHS else oembed.CARD_WIDTHS[0]
 
 
 def talk_chapters(request: Request) -> Response:
@@ -121,9 +144,10 @@ def site_feed(request: Request) -> Response:
         page_url=urls.site_root(),
         subtitle="Conference talk recordings, newest first.",
     )
-    body = feeds.atom_feed(
-        info, state.catalog.talks.values(), state.catalog, state.recordings, urls
-    )
+    # "Latest recordings": real ones only, never the placeholder clip (issue #11).
+    unrecorded = state.search.unrecorded()
+    talks = (t for t in state.catalog.talks.values() if has_recording(t, unrecorded))
+    body = feeds.atom_feed(info, talks, state.catalog, state.recordings, urls)
     return _conditional(request, body, ATOM, FEED_CACHE)
 
 
@@ -137,7 +161,8 @@ def event_feed(request: Request) -> Response:
         page_url=urls.url("event", event=event.slug),
         subtitle=event.description or "",
     )
-    talks = state.catalog.event_talks(event.slug)
+    unrecorded = state.search.unrecorded()
+    talks = [t for t in state.catalog.event_talks(event.slug) if has_recording(t, unrecorded)]
     body = feeds.atom_feed(info, talks, state.catalog, state.recordings, urls)
     return _conditional(request, body, ATOM, FEED_CACHE)
 
@@ -159,7 +184,8 @@ def speaker_feed(request: Request) -> Response:
 def sitemap(request: Request) -> Response:
     state = vod_state(request)
     urls = site_urls(request)
-    key = (state.catalog.digest, urls.base)
+    unrecorded = state.search.unrecorded()  # kept per index version: its id names it
+    key = (state.catalog.digest, urls.base, id(unrecorded))
     now = time.monotonic()
     with _sitemap_lock:  # kept on the app: each app has its own catalog and store
         cached = getattr(request.app.state, "links_sitemap", None)
@@ -167,7 +193,7 @@ def sitemap(request: Request) -> Response:
         body = cached[2]
     else:
         # About a second for 20,000 talks: built once per catalog and site every few minutes.
-        body = feeds.sitemap(state.catalog, state.recordings, urls)
+        body = feeds.sitemap(state.catalog, state.recordings, urls, unrecorded)
         with _sitemap_lock:
             request.app.state.links_sitemap = (key, now, body)
     return _conditional(request, body, "application/xml; charset=utf-8", FEED_CACHE)

@@ -7,13 +7,13 @@ from starlette.staticfiles import StaticFiles
 
 from vod.config import Settings
 from vod.urls import PATHS, STATIC_PREFIX
-from vod.web import admin, api, html, links
+from vod.web import admin, api, browse, html, links
 
 
 def routes(settings: Settings) -> list[Route | Mount]:
     """Return the app's routes, specific paths first, each named as in PATHS."""
     return [
-        Route(PATHS["home"], html.home, name="home"),
+        Route(PATHS["home"], browse.home, name="home"),
         Route(PATHS["healthz"], admin.healthz, name="healthz"),
         Route(PATHS["admin_reindex"], admin.reindex, name="admin_reindex", methods=["GET", "POST"]),
         Route(PATHS["search"], html.search, name="search"),
@@ -21,18 +21,22 @@ def routes(settings: Settings) -> list[Route | Mount]:
         Route(PATHS["feed"], links.site_feed, name="feed"),
         Route(PATHS["sitemap"], links.sitemap, name="sitemap"),
         Route(PATHS["oembed"], links.oembed_endpoint, name="oembed"),
+        Route(PATHS["event_card"], links.event_card, name="event_card"),
         Route(PATHS["card"], links.card, name="card"),
         Route(PATHS["event_feed"], links.event_feed, name="event_feed"),
         Route(PATHS["speaker_feed"], links.speaker_feed, name="speaker_feed"),
         Route(PATHS["talk_chapters"], links.talk_chapters, name="talk_chapters"),
-        Route(PATHS["event"], html.event, name="event"),
+        Route(PATHS["event"], browse.event, name="event"),
+        # Browse every talk (issue #11): /talks is no talk's page.
+        Route(PATHS["talks"], browse.talks, name="talks"),
         Route(PATHS["talk"], html.talk, name="talk"),
         Route(PATHS["embed"], html.embed, name="embed"),
-        Route(PATHS["speaker"], html.speaker, name="speaker"),
+        Route(PATHS["speaker"], browse.speaker, name="speaker"),
         Route(PATHS["year"], html.year, name="year"),
-        Route(PATHS["api_talks"], api.api_talks, name="api_talks"),
+        Route(PATHS["api_talks"], browse.api_talks, name="api_talks"),
         Route(PATHS["api_talk"], api.api_talk, name="api_talk"),
-        Route(PATHS["api_event"], api.api_event, name="api_event"),
+        Route(PATHS["api_event"], browse.api_event, name="api_event"),
+        Route(PATHS["api_speaker"], browse.api_speaker, name="api_speaker"),
         Route(PATHS["api_year"], api.api_year, name="api_year"),
         Route(PATHS["api_search"], api.api_search, name="api_search"),
         Route(PATHS["api_suggest"], api.api_suggest, name="api_suggest"),

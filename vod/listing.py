@@ -1,0 +1,137 @@
+"""What a talk card knows beyond the catalog: its thumbnail and whether its recording exists.
+
+Both come from what was resolved when the catalog, the media manifest or the index loaded, so
+a listing of 48 cards asks the recording store nothing (issue #11).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
+
+from vod.providers import external_player
+from vod.thumbnails import Thumbnails, for_catalog
+
+if TYPE_CHECKING:
+    from vod.catalog import Catalog, Event, Link, Talk
+    from vod.index import SearchIndex
+    from vod.storage import Storage
+
+# What a card says about the recording: none (a real video), a placeholder clip, or a real
+# recording that only plays elsewhere (the event's own site).
+RecordingBadge = Literal["video", "placeholder", "elsewhere", "not-recorded"]
+_VIDEO_WORDS = ("video", "watch", "recording")
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """Thumbnails of a catalog and the talks the index found no recording for."""
+
+    thumbnails: Thumbnails
+    # Talks whose recording key was not in the store when the index was built (they play the
+    # placeholder clip); empty when no index says so, and then the catalog is trusted.
+    unrecorded: frozenset[str] = frozenset()
+
+    @classmethod
+    def plain(cls, catalog: Catalog) -> CardFacts:
+        """Facts from the catalog alone: no store, no manifest, no index."""
+        return cls(for_catalog(catalog))
+
+
+_TABLES_KEPT = 4  # catalogs (and stores) whose thumbnails are kept: the live one, a reload
+_tables: list[tuple[Catalog, Storage, int, Thumbnails]] = []
+_tables_lock = threading.Lock()
+_NO_POSTERS: Mapping[str, str] = {}
+
+
+def thumbnails_for(
+    catalog: Catalog, storage: Storage, media_posters: Mapping[str, str] | None = None
+) -> Thumbnails:
+    """The thumbnails of a catalog served from `storage`, resolved once and kept.
+
+    Store keys become URLs only on a store with stable URLs (a local folder, a CDN): a
+    presigned URL would expire inside pages a CDN keeps.
+    """
+    posters = _NO_POSTERS if media_posters is None else media_posters
+    for kept_catalog, kept_storage, kept_posters, table in list(_tables):
+        if kept_catalog is catalog and kept_storage is storage and kept_posters == id(posters):
+            return table
+    store_url = _stable_url(storage) if storage.stable_urls else None
+    table = Thumbnails(catalog, media_posters=posters, store_url=store_url)
+    with _tables_lock:
+        _tables.insert(0, (catalog, storage, id(posters), table))
+        del _tables[_TABLES_KEPT:]
+    return table
+
+
+def _stable_url(storage: Storage) -> Callable[[str], str | None]:
+    def url(key: str) -> str | None:
+        try:
+            return storage.url_for(key)
+        except ValueError:  # an unsafe key: never shown
+            return None
+
+    return url
+
+
+def card_facts(catalog: Catalog, search: SearchIndex, storage: Storage) -> CardFacts:
+    """What the cards of a page need, from what is already loaded: no store call."""
+    return CardFacts(thumbnails_for(catalog, storage), search.unrecorded())
+
+
+def _host(url: str | None) -> str:
+    try:
+        return (urlsplit(url or "").hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        return ""
+
+
+def event_site_video(talk: Talk, event: Event) -> Link | None:
+    """The talk's video page on its event's own website, when the catalog links one.
+
+    Conference sites (atscaleconference.com for the bundled catalog) publish their recordings
+    on pages of their own; a link on the event's host whose title or path says video is one.
+    """
+    site = _host(event.url)
+    if not site:
+        return None
+    for link in talk.links:
+        if _host(link.url) != site:
+            continue
+        text = f"{link.title} {urlsplit(link.url).path}".lower()
+        if any(word in text for word in _VIDEO_WORDS):
+            return link
+    return None
+
+
+def recording_badge(talk: Talk, event: Event, facts: CardFacts) -> RecordingBadge:
+    """Say what a card's recording is, from the catalog and the index, never the store."""
+    if talk.do_not_record:  # the speakers asked not to be recorded (issue #10)
+        return "not-recorded"
+    if talk.recording.url or talk.slug not in facts.unrecorded:
+        return "video"
+    return "elsewhere" if event_site_video(talk, event) else "placeholder"
+
+
+def link_host(link: Link | None) -> str:
+    """The host a link points at, for "Watch on <host>"."""
+    return _host(link.url) if link else ""
+
+
+def has_recording(talk: Talk, unrecorded: frozenset[str]) -> bool:
+    """Tell whether a talk has a real recording: an external one, or a file found in the store."""
+    if talk.do_not_record:
+        return False
+    return bool(talk.recording.url) or talk.slug not in unrecorded
+
+
+def plays_here(talk: Talk, unrecorded: frozenset[str]) -> bool:
+    """Tell whether vod's player plays the talk's real recording (not only links to it)."""
+    if talk.do_not_record:
+        return False
+    if talk.recording.url:
+        return external_player(talk.recording.url).provider != "link"
+    return talk.slug not in unrecorded
