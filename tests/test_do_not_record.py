@@ -27,6 +27,10 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     event.write_text(
         text.replace("    tags: [storage]\n", "    tags: [storage]\n    do_not_record: true\n")
     )
+    # The other talk's recording is in the store: only a real recording is announced as a
+    # video (issue #11), so that is what "the others keep theirs" compares with.
+    (root / "media" / "testconf-2024").mkdir(parents=True)
+    (root / "media" / "testconf-2024" / f"{OTHER}.mp4").write_bytes(b"\x00" * 64)
     settings = Settings(catalog=catalog, index_dir=root / "index", media_dir=root / "media")
     with TestClient(create_app(settings)) as test_client:
         yield test_client
