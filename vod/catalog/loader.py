@@ -307,6 +307,7 @@ _RECORDING = _mapping(
         "media_type": _Spec(_text),
         "duration": _Spec(_seconds),
         "poster": _Spec(_media_ref),
+        "poster_at": _Spec(_seconds),
         "captions": _Spec(_list_of(_CAPTION)),
         "chapters": _Spec(_list_of(_CHAPTER)),
     }
@@ -757,12 +758,29 @@ class _Builder:
         if raw.get("key") and raw.get("url"):
             self._problem(label, raw["__line__"], field, "give either key or url, not both")
         url = raw.get("url")
+        poster_at = raw.get("poster_at")
+        if poster_at is not None and url:
+            self._problem(
+                label,
+                raw["__lines__"].get("poster_at", raw["__line__"]),
+                f"{field}.poster_at",
+                "vod media makes posters for recordings in the store (key), not external URLs",
+            )
+        duration = raw.get("duration")
+        if isinstance(poster_at, int) and isinstance(duration, int) and poster_at >= duration:
+            self._problem(
+                label,
+                raw["__lines__"].get("poster_at", raw["__line__"]),
+                f"{field}.poster_at",
+                f"{poster_at} s is not within the recording's duration ({duration} s)",
+            )
         return Recording(
             key=None if url else raw.get("key") or default_recording_key(event.slug, talk),
             url=url,
             media_type=raw.get("media_type") or _guess_media_type(url or raw.get("key") or ".mp4"),
             duration=raw.get("duration"),
             poster=raw.get("poster"),
+            poster_at=poster_at if isinstance(poster_at, int) else None,
             captions=tuple(
                 Caption(
                     lang=c["lang"],

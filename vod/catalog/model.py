@@ -8,8 +8,12 @@ from datetime import date, datetime
 from functools import cached_property
 from itertools import groupby
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from vod.errors import EventNotFound, SpeakerNotFound, TalkNotFound
+
+if TYPE_CHECKING:
+    from vod.media.manifest import MediaEntry
 
 # `date` names a field of Talk, so the class body refers to the type by this name.
 Day = date
@@ -65,6 +69,10 @@ class Recording:
     poster: str | None = None
     captions: tuple[Caption, ...] = ()
     chapters: tuple[Chapter, ...] = ()
+    poster_at: int | None = None  # seconds in: where `vod media` takes the poster frame
+    # What `vod media` made from the recording (probe, poster, downloads), from the media
+    # manifest; never from the catalog files (issue #14).
+    media: MediaEntry | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_external(self) -> bool:

@@ -78,7 +78,16 @@ TALK_ORDER = (
     "code",
     "do_not_record",
 )
-RECORDING_ORDER = ("key", "url", "media_type", "duration", "poster", "captions", "chapters")
+RECORDING_ORDER = (
+    "key",
+    "url",
+    "media_type",
+    "duration",
+    "poster",
+    "poster_at",
+    "captions",
+    "chapters",
+)
 SPEAKER_ORDER = ("slug", "name", "company", "job_title", "bio", "photo", "url", "aliases")
 HEADER = (
     "Written by `vod import`. Importing again updates what the source publishes and keeps what\n"
