@@ -14,7 +14,7 @@ import click
 
 from vod import __version__
 from vod.config import SETTINGS, Settings
-from vod.errors import CatalogError, ConfigError, QueryError, StorageUnavailable
+from vod.errors import CatalogError, ConfigError, QueryError, StorageUnavailable, VodError
 
 log = logging.getLogger("vod")
 BUILD_NICENESS = 10  # added to the niceness of `vod index` and its writer processes
@@ -604,4 +604,86 @@ def speakers(duplicates: bool, as_json: bool, catalog: Path | None, index_dir: P
     click.echo(
         f"{len(pairs)} likely duplicate(s). To merge one, add the variant name to the other "
         "speaker's `aliases` and import again (or point its talks at one slug by hand)."
+    )
+
+
+# ---- recordings: vod media, vod upload (issue #14; the work is in vod/media/) ----------------
+
+media_dir_option = click.option(
+    "--media-dir",
+    type=click.Path(path_type=Path),
+    envvar="VOD_MEDIA_DIR",
+    help="Local recordings folder [env: VOD_MEDIA_DIR; default: media/].",
+)
+renditions_option = click.option(
+    "--renditions",
+    metavar="LIST",
+    help="Also make smaller video renditions, e.g. 360p,720p (240p to 1080p; default: none).",
+)
+
+
+def _media_run(work: Any) -> None:
+    try:
+        ok = work()
+    except VodError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not ok:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--talk", "talks", multiple=True, metavar="SLUG", help="Only this talk (repeat).")
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Recordings processed at once (ffmpeg also uses several cores for each).",
+)
+@click.option("--force", is_flag=True, help="Process recordings again even when unchanged.")
+@renditions_option
+@media_dir_option
+@catalog_option
+@index_option
+def media(
+    talks: tuple[str, ...],
+    jobs: int,
+    force: bool,
+    renditions: str | None,
+    media_dir: Path | None,
+    catalog: Path | None,
+    index_dir: Path | None,
+) -> None:
+    """Make posters, seek previews, audio-only files and renditions beside each recording."""
+    from vod.media.commands import media_command, media_options
+
+    settings = _settings(catalog=catalog, index_dir=index_dir, media_dir=media_dir)
+    _media_run(
+        lambda: media_command(settings, talks, media_options(jobs, force, renditions), click.echo)
+    )
+
+
+@main.command()
+@click.argument("slug")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@renditions_option
+@media_dir_option
+@catalog_option
+@index_option
+def upload(
+    slug: str,
+    file: Path,
+    renditions: str | None,
+    media_dir: Path | None,
+    catalog: Path | None,
+    index_dir: Path | None,
+) -> None:
+    """Put a recording at its talk's key in the store, verify it, then run vod media on it."""
+    from vod.media.commands import media_options, upload_command
+
+    settings = _settings(catalog=catalog, index_dir=index_dir, media_dir=media_dir)
+    _media_run(
+        lambda: upload_command(
+            settings, slug, file, media_options(1, False, renditions), click.echo
+        )
     )
