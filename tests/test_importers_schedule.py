@@ -24,6 +24,7 @@ from conftest import SAMPLE_CATALOG
 
 from vod.catalog import Catalog, load_catalog
 from vod.cli import main
+from vod.config import BUNDLED_CATALOG
 from vod.exporters.schedule import export_schedule
 from vod.importers.schedule import SourceError, import_schedule
 
@@ -396,6 +397,20 @@ def test_export_then_import_gives_the_same_catalog(tmp_path: Path, sample: Catal
         data = export_schedule(sample, slug, "https://vod.example.org")
         import_schedule(str(write(tmp_path / f"{slug}.json", data)), out)
     _same(sample, load_catalog(out))
+
+
+def test_export_then_import_keeps_speakers_of_no_talk(tmp_path: Path) -> None:
+    # The bundled catalog lists 21 speakers; 11 of them are attached to no talk (issue #14:
+    # "21 become 10").
+    bundled = load_catalog(BUNDLED_CATALOG)
+    unattached = [s for s in bundled.speakers if not bundled.speaker_talks(s)]
+    assert len(bundled.speakers) == 21 and len(unattached) == 11
+    out = tmp_path / "out"
+    data = export_schedule(bundled, "systems-scale-2024", "https://vod.example.org")
+    import_schedule(str(write(tmp_path / "bundled.json", data)), out)
+    _same(bundled, load_catalog(out))
+    again = import_schedule(str(write(tmp_path / "bundled.json", data)), out)
+    assert again.new_speakers == 0 and not again.written  # and importing again changes nothing
 
 
 def test_export_then_import_of_an_imported_catalog(tmp_path: Path) -> None:

@@ -208,6 +208,7 @@ def export_schedule(catalog: Catalog, event_slug: str, base_url: str) -> dict[st
             }
         )
     people = {s for t in talks for s in (*t.speakers, *t.recording_speakers)}
+    unattached = sorted(s for s in catalog.speakers if not catalog.speaker_talks(s))
     conference: dict[str, Any] = {
         "acronym": event.slug.replace("-", "_"),
         "title": event.name,
@@ -236,8 +237,11 @@ def export_schedule(catalog: Catalog, event_slug: str, base_url: str) -> dict[st
                 "untimed": untimed,
                 "speakers": {
                     _guid(urls.speaker(s.slug)): _speaker_meta(s)
-                    for s in catalog.people(tuple(sorted(people)))
+                    for s in catalog.people(tuple(sorted(people | set(unattached))))
                 },
+                # Speakers of no talk (yet) are still the catalog's: every export carries them,
+                # so importing any one file keeps them (issue #14).
+                "unattached": [_guid(urls.speaker(s)) for s in unattached],
             }
         },
     }

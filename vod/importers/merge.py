@@ -157,6 +157,8 @@ class SourceEvent:
     slug: str
     fields: dict[str, Any]  # owned event fields
     talks: list[SourceTalk]
+    # People the source lists beyond its talks' speakers (vod's export: speakers of no talk).
+    people: list[SourcePerson] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -508,6 +510,8 @@ class _Merger:
         _apply(event, source.fields, self.own.event)
         event["slug"] = slug
         event.setdefault("timezone", DEFAULT_TIMEZONE)
+        for person in source.people:
+            self.person(person)
         talks = [self.talk(slug, t) for t in source.talks]
         kept = 0
         for old in self.folder.talks.get(slug, []):

@@ -365,7 +365,12 @@ class _Reader:
             # A plain schedule says nothing about recordings: only vod's export owns the URL.
             recording=frozenset({"url"} if any(t.recording for t in talks) else ()),
         )
-        return SourceEvent(slug=slug, fields=fields, talks=talks), ownership
+        people = [
+            person
+            for guid in self.meta.get("unattached") or []
+            if isinstance(guid, str) and (person := self._person({"guid": guid})) is not None
+        ]
+        return SourceEvent(slug=slug, fields=fields, talks=talks, people=people), ownership
 
 
 def import_schedule(source: str, out: Path, allow: Allowed | None = None) -> ImportReport:
