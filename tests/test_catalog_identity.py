@@ -143,3 +143,31 @@ def test_cli_lists_duplicates_and_speakers(tmp_path: Path) -> None:
         "j-rasley\tJ. Rasley\t1 talk(s)",
         "ada-example\tAda Example\t1 talk(s)",
     ]
+
+
+def test_cli_sorts_speakers_by_number_of_talks(tmp_path: Path) -> None:
+    catalog = tmp_path / "conf.yaml"
+    catalog.write_text(
+        CATALOG.replace(
+            "{slug: two, speakers: [j-rasley, ada-example]}",
+            "{slug: two, speakers: [j-rasley, ada-example]}\n"
+            "  - {slug: three, speakers: [ada-example]}",
+        ),
+        encoding="utf-8",
+    )
+    common = ["--catalog", str(catalog), "--index-dir", str(tmp_path / "ix")]
+    result = CliRunner().invoke(main, ["speakers", "--sort", "talks", *common])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "ada-example\tAda Example\t2 talk(s)",
+        "j-rasley\tJ. Rasley\t1 talk(s)",
+        "jeff-rasley\tJeff Rasley\t1 talk(s)",
+    ]
+    as_json = CliRunner().invoke(main, ["speakers", "--sort", "talks", "--json", *common])
+    assert [r["talks"] for r in json.loads(as_json.output)] == [2, 1, 1]
+    by_name = CliRunner().invoke(main, ["speakers", "--sort", "name", *common])
+    assert [line.split("\t")[0] for line in by_name.output.splitlines()] == [
+        "ada-example",
+        "j-rasley",
+        "jeff-rasley",
+    ]

@@ -568,12 +568,21 @@ def export_schedule_command(
     is_flag=True,
     help="List pairs of speakers that are probably one person, for you to confirm.",
 )
+@click.option(
+    "--sort",
+    type=click.Choice(["catalog", "talks", "name"]),
+    default="catalog",
+    show_default=True,
+    help="Order: as in the catalog, by number of talks (most first), or by name.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @catalog_option
 @index_option
-def speakers(duplicates: bool, as_json: bool, catalog: Path | None, index_dir: Path | None) -> None:
+def speakers(
+    duplicates: bool, sort: str, as_json: bool, catalog: Path | None, index_dir: Path | None
+) -> None:
     """List speakers with their talk counts, or likely duplicates to merge."""
-    from vod.catalog.identity import likely_duplicates
+    from vod.catalog.identity import likely_duplicates, sort_speaker_rows
 
     loaded = _load(_settings(catalog=catalog, index_dir=index_dir))
 
@@ -582,7 +591,7 @@ def speakers(duplicates: bool, as_json: bool, catalog: Path | None, index_dir: P
         return {"slug": slug, "name": speaker.name, "talks": len(loaded.speaker_talks(slug))}
 
     if not duplicates:
-        rows = [row(slug) for slug in loaded.speakers]
+        rows = sort_speaker_rows([row(slug) for slug in loaded.speakers], sort)
         if as_json:
             click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         for r in [] if as_json else rows:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import combinations
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vod.catalog.model import Catalog, Speaker
@@ -167,3 +167,16 @@ class SpeakerDirectory:
 def duplicates_in(catalog: Catalog) -> list[DuplicatePair]:
     """List likely duplicate speakers of a loaded catalog."""
     return likely_duplicates(catalog.speakers)
+
+
+def sort_speaker_rows(rows: list[dict[str, Any]], order: str) -> list[dict[str, Any]]:
+    """Order `vod speakers` rows: "talks" (most first, then name), "name", or as given."""
+
+    def name(row: dict[str, Any]) -> tuple[str, str]:
+        return (name_key(row["name"] or ""), row["slug"])
+
+    if order == "talks":
+        return sorted(rows, key=lambda r: (-r["talks"], *name(r)))
+    if order == "name":
+        return sorted(rows, key=name)
+    return rows
