@@ -103,3 +103,17 @@ def test_entries_of_other_code_are_never_used(
 
 def test_no_cache_folder_loads_plainly(catalog_dir: Path) -> None:
     assert load_catalog_cached(catalog_dir, None) == load_catalog(catalog_dir)
+
+
+def test_cached_catalog_keeps_speaker_redirects(tmp_path: Path) -> None:
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("speakers:\n  - {slug: ada, name: Ada, former_slugs: [ada-1]}\n")
+    (folder / "b.yaml").write_text("speakers:\n  - {slug: bob, name: Bob, former_slugs: [bob-1]}\n")
+    for _ in range(2):  # cold, then warm
+        loaded = load_catalog_cached(folder, tmp_path / "cache")
+        assert dict(loaded.speaker_redirects) == {"ada-1": "ada", "bob-1": "bob"}
+    # A former slug in one file that is a speaker in another: the full check reports it.
+    (folder / "b.yaml").write_text("speakers:\n  - {slug: ada-1, name: Bob}\n")
+    with pytest.raises(CatalogError, match="'ada-1' is the slug of another speaker"):
+        load_catalog_cached(folder, tmp_path / "cache")

@@ -1124,3 +1124,35 @@ def test_digest_follows_the_content(tmp_path: Path) -> None:
     assert load_catalog(folder).digest == first
     write(folder, {"a.yaml": SPEAKERS + "  - slug: cat\n"})
     assert load_catalog(folder).digest != first
+
+
+# ---- merged speakers keep their links (issue #14) -------------------------------------------
+
+SPEAKERS_WITH_FORMERS = """\
+speakers:
+  - {slug: ada, name: Ada, former_slugs: [ada-old, a-example]}
+  - {slug: bob, name: Bob, former_slugs: [bob]}
+  - {slug: cy, name: Cy, former_slugs: [ada-old]}
+  - {slug: dee, name: Dee, former_slugs: [ada]}
+"""
+
+
+def test_speaker_former_slugs_redirect(tmp_path: Path) -> None:
+    path = tmp_path / "speakers.yaml"
+    path.write_text("speakers:\n  - {slug: ada, name: Ada, former_slugs: [ada-old]}\n")
+    catalog = load_catalog(path)
+    assert catalog.speaker("ada").former_slugs == ("ada-old",)
+    assert catalog.speaker_redirect_for("ada-old") == "ada"
+    assert catalog.speaker_redirect_for("ada") is None
+
+
+def test_speaker_former_slugs_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "speakers.yaml"
+    path.write_text(SPEAKERS_WITH_FORMERS)
+    _, problems = validate_catalog(path)
+    found = {(p.line, p.field, p.message) for p in problems}
+    assert found == {
+        (3, "speakers[1].former_slugs[0]", "is the speaker's own slug"),
+        (4, "speakers[2].former_slugs[0]", "is already a former slug of speaker 'ada'"),
+        (5, "speakers[3].former_slugs[0]", "'ada' is the slug of another speaker"),
+    }

@@ -330,6 +330,12 @@ def test_an_alias_merges_a_speaker_on_reimport(tmp_path: Path) -> None:
     assert "tracy-osborn" not in catalog.speakers
     assert "julien-palard" in catalog.talk("lightning-talks-djangocon-2015").speakers
     assert any("tracy-osborn" in note for note in report.notes)
+    # The merged speaker's links keep working (issue #14): /speakers/tracy-osborn redirects.
+    assert catalog.speaker("julien-palard").former_slugs == ("tracy-osborn",)
+    assert catalog.speaker_redirect_for("tracy-osborn") == "julien-palard"
+    again = import_pyvideo(SOURCE, tmp_path)
+    assert not again.written and again.new_speakers == 0
+    assert load_catalog(tmp_path).speaker_redirect_for("tracy-osborn") == "julien-palard"
 
 
 def test_cli_import_reports_and_writes_a_loadable_catalog(tmp_path: Path) -> None:

@@ -81,6 +81,7 @@ class _Part:
     speakers: dict[str, Speaker]
     talks: dict[str, Talk]
     redirects: dict[str, str]
+    speaker_redirects: dict[str, str]
     claims: tuple[str, ...]  # talk slugs, current and former, in file order
     refs: frozenset[str]  # speaker slugs its talks name
     guids: frozenset[str]  # its talks' guids, unique across the catalog
@@ -108,6 +109,7 @@ def _check_part(file: Path, label: str) -> _Part | None:
         speakers=builder.speakers,
         talks=builder.talks,
         redirects=builder.redirects,
+        speaker_redirects=builder.speaker_redirects,
         claims=tuple(builder.slug_owner),
         refs=frozenset(ref.slug for _, _, ref in builder.refs),
         guids=frozenset(builder.guids),
@@ -129,6 +131,7 @@ def _combine(parts: list[_Part], catalog_digest: str) -> Catalog | None:
     speakers: dict[str, Speaker] = {}
     talks: dict[str, Talk] = {}
     redirects: dict[str, str] = {}
+    speaker_redirects: dict[str, str] = {}
     claimed: set[str] = set()
     guids: set[str] = set()
     refs: set[str] = set()
@@ -145,16 +148,20 @@ def _combine(parts: list[_Part], catalog_digest: str) -> Catalog | None:
         speakers.update(part.speakers)
         talks.update(part.talks)
         redirects.update(part.redirects)
+        if not speaker_redirects.keys().isdisjoint(part.speaker_redirects):
+            return None
+        speaker_redirects.update(part.speaker_redirects)
         claimed.update(part.claims)
         refs |= part.refs
         fingerprints.update(part.fingerprints)
-    if not refs <= speakers.keys():
+    if not refs <= speakers.keys() or not speakers.keys().isdisjoint(speaker_redirects):
         return None
     return model.Catalog(
         events=events,
         talks=talks,
         speakers=speakers,
         redirects=redirects,
+        speaker_redirects=speaker_redirects,
         digest=catalog_digest,
         fingerprints=fingerprints,
     )

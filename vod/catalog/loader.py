@@ -346,6 +346,7 @@ _SPEAKER = _mapping(
         "photo": _Spec(_media_ref),
         "url": _Spec(_url),
         "aliases": _Spec(_list_of(_required_text)),
+        "former_slugs": _Spec(_list_of(_slug_ref)),
     }
 )
 _EVENT = _mapping(
@@ -551,6 +552,8 @@ class _Builder:
         self.speakers: dict[str, Speaker] = {}
         self.talks: dict[str, Talk] = {}
         self.redirects: dict[str, str] = {}
+        self.speaker_redirects: dict[str, str] = {}
+        self.speaker_formers: list[tuple[str, int | None, str, str]] = []  # for the checks
         self.slug_owner: dict[str, tuple[str, int]] = {}  # any talk slug, current or former
         self.refs: list[tuple[str, str, _Ref]] = []  # (file, field, ref) to check at the end
         self.guids: dict[str, str] = {}  # a source's guid -> the talk that has it
@@ -591,7 +594,20 @@ class _Builder:
             photo=good.get("photo"),
             url=good.get("url"),
             aliases=tuple(good.get("aliases") or ()),
+            former_slugs=tuple(r.slug for r in good.get("former_slugs") or ()),
         )
+        for i, former in enumerate(good.get("former_slugs") or ()):
+            where = f"{field}.former_slugs[{i}]"
+            if former.slug == slug:
+                self._problem(label, former.line, where, "is the speaker's own slug")
+            elif former.slug in self.speaker_redirects:
+                owner = self.speaker_redirects[former.slug]
+                self._problem(
+                    label, former.line, where, f"is already a former slug of speaker {owner!r}"
+                )
+            else:
+                self.speaker_redirects[former.slug] = slug
+                self.speaker_formers.append((label, former.line, where, former.slug))
 
     def _add_event(self, label: str, raw: dict[str, Any] | None) -> Event | None:
         if raw is None or not isinstance(raw, dict) or any(v is _BAD for v in raw.values()):
@@ -809,6 +825,9 @@ class _Builder:
                     f"unknown speaker {ref.slug!r}"
                     + (f"; did you mean {hint[0]!r}?" if hint else " (add it under speakers:)"),
                 )
+        for label, line, where, former in self.speaker_formers:
+            if former in self.speakers:
+                self._problem(label, line, where, f"{former!r} is the slug of another speaker")
         for former, current in self.redirects.items():
             if former in self.talks:
                 self._problem(
@@ -865,6 +884,7 @@ def validate_catalog(path: Path) -> tuple[Catalog | None, list[CatalogProblem]]:
         talks=builder.talks,
         speakers=builder.speakers,
         redirects=builder.redirects,
+        speaker_redirects=builder.speaker_redirects,
         digest=digest.hexdigest()[:16],
     )
     return catalog, []

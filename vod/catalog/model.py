@@ -36,6 +36,8 @@ class Speaker:
     photo: str | None = None
     url: str | None = None
     aliases: tuple[str, ...] = ()
+    # Slugs of speakers merged into this one: their pages answer 301 here (issue #14).
+    former_slugs: tuple[str, ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -183,6 +185,8 @@ class Catalog:
     talks: Mapping[str, Talk]
     speakers: Mapping[str, Speaker]
     redirects: Mapping[str, str] = field(default_factory=dict)  # former slug -> current slug
+    # A merged speaker's former slug -> the speaker it became.
+    speaker_redirects: Mapping[str, str] = field(default_factory=dict)
     digest: str = ""  # hash of the source files; the index records it to know when it is stale
     # Digests of each event, talk and speaker ("t:<slug>", ...), kept by the catalog cache so an
     # incremental index update finds what changed without hashing 21,700 talks (index/).
@@ -209,6 +213,10 @@ class Catalog:
     def redirect_for(self, slug: str) -> str | None:
         """Return the current slug for a former one, or None."""
         return self.redirects.get(slug)
+
+    def speaker_redirect_for(self, slug: str) -> str | None:
+        """Return the current slug of a speaker merged away from `slug`, or None."""
+        return self.speaker_redirects.get(slug)
 
     def people(self, slugs: tuple[str, ...]) -> list[Speaker]:
         return [self.speakers[s] for s in slugs]

@@ -88,7 +88,17 @@ RECORDING_ORDER = (
     "captions",
     "chapters",
 )
-SPEAKER_ORDER = ("slug", "name", "company", "job_title", "bio", "photo", "url", "aliases")
+SPEAKER_ORDER = (
+    "slug",
+    "name",
+    "company",
+    "job_title",
+    "bio",
+    "photo",
+    "url",
+    "aliases",
+    "former_slugs",
+)
 HEADER = (
     "Written by `vod import`. Importing again updates what the source publishes and keeps what\n"
     "was set here by hand (see README: Importing catalogs). Comments are not kept."
@@ -383,10 +393,29 @@ class _Merger:
                 continue
             self.directory.add(slug, [name] if isinstance(name, str) else [])
         for slug in self.merged:
+            final = self._final(slug)
             self.report.notes.append(
-                f"speaker {slug!r} is merged into {self._final(slug)!r} (an alias names it)"
+                f"speaker {slug!r} is merged into {final!r} (an alias names it)"
             )
-            del self.speakers[slug]
+            gone = self.speakers.pop(slug)
+            # The merged speaker's page keeps answering: with a 301 to the speaker it became.
+            survivor = self.speakers.get(final)
+            if survivor is not None:
+                formers = [f for f in survivor.get("former_slugs") or [] if isinstance(f, str)]
+                formers += [
+                    slug,
+                    *(f for f in gone.get("former_slugs") or [] if isinstance(f, str)),
+                ]
+                survivor["former_slugs"] = list(dict.fromkeys(f for f in formers if f != final))
+            else:
+                self.report.notes.append(
+                    f"add {slug!r} under former_slugs of {final!r} by hand, so that its old "
+                    "page redirects there"
+                )
+        for raw in everyone.values():
+            self.directory.slugs.update(
+                f for f in raw.get("former_slugs") or [] if isinstance(f, str)
+            )  # a former slug is never given to a new speaker
 
     def _final(self, slug: str) -> str:
         seen = {slug}
