@@ -50,6 +50,9 @@ TALK_KEYS = SUMMARY_KEYS | {
     "links",
     "recording",
     "related",
+    "duration_s",  # from here: what `vod media` made (issue #14; tests/test_media_web.py)
+    "poster",
+    "downloads",
 }
 RECORDING_KEYS = {"status", "src", "media_type", "placeholder", "note", "captions", "chapters"}
 SPEAKER_KEYS = {"slug", "name", "company", "url"}

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         SearchResults,
         Suggestion,
     )
+    from vod.media.manifest import ThumbGrid
     from vod.storage import Playback, Recordings
     from vod.thumbnails import Thumbnail
     from vod.urls import SiteUrls
@@ -157,6 +158,89 @@ def year_page(catalog: Catalog, year: int) -> YearPage:
     )
 
 
+DOWNLOAD_TITLES = {"original": "Original recording", "audio": "Audio only"}
+
+
+def format_bytes(size: int) -> str:
+    """Say a file size as people read it: `850 KB`, `1.4 GB`."""
+    amount = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if amount < 1000 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit in ("bytes", "KB") else f"{amount:.1f} {unit}"
+        amount /= 1000
+    return f"{amount:.1f} TB"  # pragma: no cover - the loop returns at GB
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    """A file the talk page offers: the original, the audio-only file, a smaller rendition."""
+
+    kind: str  # "original", "audio", "360p"
+    url: str
+    mime: str
+    bytes: int
+    label: str  # the format: "MP4 · H.264/AAC · 1920×1080"
+
+    @property
+    def title(self) -> str:
+        return DOWNLOAD_TITLES.get(self.kind, f"{self.kind} video")
+
+    @property
+    def size(self) -> str:
+        return format_bytes(self.bytes)
+
+
+@dataclass(frozen=True)
+class TalkMedia:
+    """What `vod media` made for the recording, as URLs the browser can load (issue #14)."""
+
+    poster: str | None
+    poster_small: str | None
+    thumbnails: str | None  # WebVTT track of the seek preview
+    sprite: str | None
+    downloads: tuple[DownloadLink, ...]
+    thumb_grid: ThumbGrid | None = None  # the sprite's layout, for the player's preview
+
+
+def talk_media(talk: Talk, recordings: Recordings) -> TalkMedia | None:
+    """URLs of the talk's poster, seek preview and downloads; None without a media entry.
+
+    The URLs come from the media manifest merged into the catalog: no store call here.
+    """
+    from vod.errors import StorageUnavailable
+
+    entry = talk.recording.media
+    if entry is None or talk.recording.url:
+        return None
+    storage = recordings.storage
+
+    def url(ref: str | None) -> str | None:
+        if ref is None:
+            return None
+        if ref.startswith(("http://", "https://")):
+            return ref
+        try:
+            return storage.url_for(ref)
+        except (ValueError, StorageUnavailable):
+            return None
+
+    downloads = []
+    for d in entry.downloads:
+        link = url(d.key)
+        if link is not None:
+            downloads.append(DownloadLink(d.kind, link, d.mime, d.bytes, d.label))
+    return TalkMedia(
+        # The catalog's own poster wins over the one `vod media` chose (with_media keeps it).
+        poster=url(talk.recording.poster),
+        poster_small=url(entry.poster_small if talk.recording.poster == entry.poster else None)
+        or url(talk.recording.poster),
+        thumbnails=url(entry.thumbnails),
+        sprite=url(entry.sprite),
+        downloads=tuple(downloads),
+        thumb_grid=entry.thumb_grid,
+    )
+
+
 @dataclass(frozen=True)
 class TalkPage:
     card: TalkCard
@@ -171,6 +255,7 @@ class TalkPage:
     transcript: tuple[Cue, ...] = ()  # the recording's captions, cue by cue (issue #3)
     current_cue: int | None = None  # the transcript cue playing at the start (?t=), by position
     past_end: int | None = None  # a `?t=` at or past the end of the recording (issue #11)
+    media: TalkMedia | None = None  # poster, seek preview, downloads (issue #14)
 
 
 def talk_page(
@@ -216,6 +301,8 @@ def talk_page(
         transcript=transcript,
         current_cue=_current_cue(transcript, start_at),
         past_end=asked if asked is not None and start_at is None and asked > 0 else None,
+        # Only over the real recording: the placeholder clip is not what its poster shows.
+        media=talk_media(talk, recordings) if playback.status == "ok" else None,
     )
 
 
@@ -443,6 +530,7 @@ def thumbnail_json(thumb: Thumbnail, urls: Any) -> dict[str, Any]:
 def talk_json(page: TalkPage, urls: SiteUrls) -> dict[str, Any]:
     talk = page.card.talk
     playback = page.playback
+    media = page.media
     return {
         **talk_summary_json(page.card, urls),
         "abstract": talk.abstract,
@@ -464,7 +552,25 @@ def talk_json(page: TalkPage, urls: SiteUrls) -> dict[str, Any]:
             "chapters": [{"start": c.start, "title": c.title} for c in talk.recording.chapters],
         },
         "related": [c.talk.slug for c in page.related],
+        # From the media manifest (issue #14): the recording's own length, its poster, files.
+        "duration_s": talk.recording.duration,
+        "poster": _absolute(urls, media.poster if media else _external(talk.recording.poster)),
+        "downloads": [
+            {"kind": d.kind, "url": urls.absolute(d.url), "mime": d.mime, "bytes": d.bytes}
+            for d in (media.downloads if media else ())
+        ],
     }
+
+
+def _external(ref: str | None) -> str | None:
+    """A poster given as a URL; a store key without a media entry is not known to exist."""
+    return ref if ref and ref.startswith(("http://", "https://")) else None
+
+
+def _absolute(urls: SiteUrls, ref: str | None) -> str | None:
+    if ref is None:
+        return None
+    return ref if ref.startswith(("http://", "https://")) else urls.absolute(ref)
 
 
 def search_hit_json(hit: SearchHitCard, urls: SiteUrls) -> dict[str, Any]:

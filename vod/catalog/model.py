@@ -188,6 +188,9 @@ class Catalog:
     # A merged speaker's former slug -> the speaker it became.
     speaker_redirects: Mapping[str, str] = field(default_factory=dict)
     digest: str = ""  # hash of the source files; the index records it to know when it is stale
+    # The media manifest merged in (vod/media/manifest.py: with_media), "" when none: what
+    # pages kept rendered depend on besides the catalog files.
+    media_digest: str = ""
     # Digests of each event, talk and speaker ("t:<slug>", ...), kept by the catalog cache so an
     # incremental index update finds what changed without hashing 21,700 talks (index/).
     fingerprints: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)

@@ -80,6 +80,7 @@ class Thumbnails:
     interval: float
     count: int
     frames: tuple[FrameStats, ...]
+    columns: int = SPRITE_COLUMNS
 
 
 def thumb_interval(duration: float) -> float:
@@ -169,7 +170,7 @@ def make_thumbnails(
     vtt.write_text(
         thumbnails_vtt(sprite_name, len(frames), interval, probe.duration_s), encoding="utf-8"
     )
-    return Thumbnails(sprite, vtt, interval, len(frames), tuple(frames))
+    return Thumbnails(sprite, vtt, interval, len(frames), tuple(frames), columns)
 
 
 def poster_candidates(

@@ -7,6 +7,7 @@ published, so an interrupted run loses no finished work; the combined manifest
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -48,6 +49,39 @@ class Download:
 
 
 @dataclass(frozen=True)
+class ThumbGrid:
+    """How the seek-preview sprite is laid out: thumbnail i covers [i, i+1) x interval."""
+
+    interval: float
+    count: int
+    columns: int
+    width: int
+    height: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "interval": self.interval,
+            "count": self.count,
+            "columns": self.columns,
+            "width": self.width,
+            "height": self.height,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ThumbGrid:
+        grid = cls(
+            float(raw["interval"]),
+            int(raw["count"]),
+            int(raw["columns"]),
+            int(raw["width"]),
+            int(raw["height"]),
+        )
+        if min(grid.interval, grid.count, grid.columns, grid.width, grid.height) <= 0:
+            raise ValueError("a thumbnail grid's numbers must be positive")
+        return grid
+
+
+@dataclass(frozen=True)
 class MediaEntry:
     """What was made from one version of one recording."""
 
@@ -61,6 +95,7 @@ class MediaEntry:
     poster_at: float | None = None  # the catalog's `poster_at` it was made for (None: chosen)
     thumbnails: str | None = None  # the WebVTT thumbnails track
     sprite: str | None = None
+    thumb_grid: ThumbGrid | None = None
     downloads: tuple[Download, ...] = ()
     made_at: str = ""
     errors: tuple[str, ...] = field(default=(), compare=False)
@@ -93,6 +128,7 @@ class MediaEntry:
             "poster_at": self.poster_at,
             "thumbnails": self.thumbnails,
             "sprite": self.sprite,
+            "thumb_grid": self.thumb_grid.as_dict() if self.thumb_grid else None,
             "downloads": [d.as_dict() for d in self.downloads],
             "made_at": self.made_at,
         }
@@ -134,6 +170,7 @@ class MediaEntry:
             poster_at=seconds(raw.get("poster_at")),
             thumbnails=key_or_none(raw.get("thumbnails")),
             sprite=key_or_none(raw.get("sprite")),
+            thumb_grid=ThumbGrid.from_dict(raw["thumb_grid"]) if raw.get("thumb_grid") else None,
             downloads=tuple(downloads),
             made_at=str(raw.get("made_at") or ""),
         )
@@ -158,6 +195,7 @@ class MediaManifest:
     """Every recording's entry, by recording key."""
 
     entries: Mapping[str, MediaEntry] = field(default_factory=dict)
+    digest: str = ""  # of the JSON it was read from
 
     def get(self, key: str | None) -> MediaEntry | None:
         return self.entries.get(key) if key else None
@@ -199,7 +237,7 @@ class MediaManifest:
                 log.warning("media manifest: skipping the entry of %r: %r", key, exc)
                 continue
             entries[entry.key] = entry
-        return cls(entries)
+        return cls(entries, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16])
 
 
 def with_media(catalog: Catalog, manifest: MediaManifest) -> Catalog:
@@ -229,4 +267,6 @@ def with_media(catalog: Catalog, manifest: MediaManifest) -> Catalog:
         changed = True
     if not changed:
         return catalog
-    return replace(catalog, talks=talks, fingerprints=catalog.fingerprints)
+    return replace(
+        catalog, talks=talks, fingerprints=catalog.fingerprints, media_digest=manifest.digest
+    )

@@ -21,8 +21,22 @@ from typing import TYPE_CHECKING, Literal
 
 from vod.errors import StorageUnavailable
 from vod.media.keys import MANIFEST_KEY, RENDITIONS, OutputKeys, output_keys
-from vod.media.make import make_audio, make_poster, make_rendition, make_thumbnails
-from vod.media.manifest import Download, MediaEntry, MediaManifest, entry_json, read_entry
+from vod.media.make import (
+    THUMB_HEIGHT,
+    THUMB_WIDTH,
+    make_audio,
+    make_poster,
+    make_rendition,
+    make_thumbnails,
+)
+from vod.media.manifest import (
+    Download,
+    MediaEntry,
+    MediaManifest,
+    ThumbGrid,
+    entry_json,
+    read_entry,
+)
 from vod.media.store import MediaStore, SourceStat
 from vod.media.tools import MediaError, Probe, probe
 from vod.progress import FileBars
@@ -264,6 +278,9 @@ class _Job:
             poster_at=self.poster_at,
             thumbnails=self.keys.thumbnails,
             sprite=self.keys.sprite,
+            thumb_grid=ThumbGrid(
+                thumbs.interval, thumbs.count, thumbs.columns, THUMB_WIDTH, THUMB_HEIGHT
+            ),
         )
 
 

@@ -1,4 +1,5 @@
-// vod player: start at ?t=, resume where the viewer left off, speed control, chapter seeking.
+// vod player: start at ?t=, resume where the viewer left off, speed control, chapter seeking,
+// and a seek preview from the thumbnails `vod media` made.
 // The page works without this script: the video still plays and `#t=` still starts at the moment.
 (function () {
   "use strict";
@@ -66,6 +67,64 @@
     if (Math.abs(video.currentTime - lastSaved) >= 5) { lastSaved = video.currentTime; save(); }
   });
   video.addEventListener("pause", save);
+
+  // Seek preview (issue #14): a timeline under the video that shows the thumbnail of the moment
+  // under the pointer. The sprite's layout comes with the page (the same cells as its WebVTT
+  // thumbnails track, `#xywh=`), so no request is needed to read the track, and a presigned or
+  // CDN sprite URL works like a local one.
+  var sprite = video.getAttribute("data-sprite");
+  var grid = ["interval", "count", "columns", "width", "height"].map(function (n) {
+    return parseFloat(video.getAttribute("data-thumb-" + n) || "");
+  });
+  if (sprite && grid.every(function (v) { return v > 0; })) {
+    var interval = grid[0], count = grid[1], columns = grid[2], tw = grid[3], th = grid[4];
+    var bar = document.createElement("div");
+    bar.className = "seek-preview";
+    var range = document.createElement("input");
+    range.type = "range"; range.min = "0"; range.step = "1"; range.value = "0";
+    range.max = String(Math.ceil(parseFloat(video.getAttribute("data-duration") || "") ||
+                                 count * interval));
+    range.setAttribute("aria-label", "Seek (shows a preview of the moment)");
+    var thumb = document.createElement("div");
+    thumb.className = "seek-thumb"; thumb.hidden = true;
+    thumb.style.width = tw + "px"; thumb.style.height = th + "px";
+    thumb.style.backgroundImage = "url(\"" + sprite.replace(/["\\]/g, encodeURIComponent) + "\")";
+    var when = document.createElement("span");
+    when.className = "seek-time";
+    thumb.appendChild(when);
+    bar.appendChild(range); bar.appendChild(thumb);
+    box.insertBefore(bar, controls);
+    var dragging = false;
+    var show = function (t) {
+      var i = Math.min(Math.max(Math.floor(t / interval), 0), count - 1);
+      thumb.style.backgroundPosition = -(i % columns) * tw + "px " + -Math.floor(i / columns) * th + "px";
+      var max = parseFloat(range.max) || 1, width = range.clientWidth;
+      thumb.style.left = Math.min(Math.max(t / max * width - tw / 2, 0), Math.max(width - tw, 0)) + "px";
+      when.textContent = clock(t);
+      thumb.setAttribute("data-cell", String(i));
+      thumb.hidden = false;
+    };
+    var at = function (ev) {
+      var rect = range.getBoundingClientRect();
+      return Math.min(Math.max((ev.clientX - rect.left) / (rect.width || 1), 0), 1) *
+        parseFloat(range.max);
+    };
+    range.addEventListener("pointermove", function (ev) { show(at(ev)); });
+    range.addEventListener("pointerleave", function () { if (!dragging) thumb.hidden = true; });
+    range.addEventListener("pointerdown", function () { dragging = true; });
+    range.addEventListener("input", function () { show(parseFloat(range.value)); });
+    range.addEventListener("change", function () {
+      dragging = false; thumb.hidden = true;
+      video.currentTime = parseFloat(range.value);
+    });
+    range.addEventListener("blur", function () { dragging = false; thumb.hidden = true; });
+    video.addEventListener("timeupdate", function () {
+      if (!dragging) range.value = String(Math.floor(video.currentTime));
+    });
+    video.addEventListener("loadedmetadata", function () {
+      if (video.duration && isFinite(video.duration)) range.max = String(Math.ceil(video.duration));
+    });
+  }
 
   document.querySelectorAll("[data-seek]").forEach(function (a) {
     a.addEventListener("click", function (ev) {

@@ -22,6 +22,7 @@ from vod.config import Settings
 from vod.errors import IndexNotBuilt, NotFound
 from vod.index import SearchIndex, build_index, index_state
 from vod.listing import thumbnails_for
+from vod.media.live import MediaFollower
 from vod.providers import frame_sources
 from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
@@ -92,14 +93,23 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
             catalog if catalog is not None else load_catalog_cached(settings.catalog, cache_dir)
         )
         prepare_index(settings, loaded)
+        storage = storage_from_settings(settings)
+        # Posters, durations and downloads that `vod media` made (issue #14): read once here,
+        # then followed in the background, never per request.
+        media = MediaFollower(storage)
+        media.load()
         state = AppState(
             settings=settings,
             # A catalog handed in by the caller (tests, tools) is served as it is.
             live_catalog=LiveCatalog(
-                settings.catalog, loaded, reloadable=catalog is None, cache_dir=cache_dir
+                settings.catalog,
+                loaded,
+                reloadable=catalog is None,
+                cache_dir=cache_dir,
+                media=media,
             ),
             search=SearchIndex(settings.index_dir),
-            recordings=Recordings(storage_from_settings(settings)),
+            recordings=Recordings(storage),
             templates=make_templates(settings),
         )
         warm(state)

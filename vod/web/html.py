@@ -94,6 +94,7 @@ def _kept_key(
         return None
     return (
         catalog_digest,
+        state.catalog.media_digest,  # posters, durations, downloads (issue #14)
         version,
         talk.slug,
         start_at,

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from vod.links import cards, chapters, feeds, oembed
-from vod.links.previews import plays_video
+from vod.links import cards, chapters, feeds, oembed, podcast
+from vod.links.previews import SITE_NAME, plays_video
 from vod.listing import has_recording
 from vod.web.middleware import etag, not_modified, weak_etag
 from vod.web.responses import redirect_old_slug
@@ -32,6 +32,7 @@ OEMBED_CACHE = "public, max-age=3600"
 SITEMAP_TTL = 300.0
 _sitemap_lock = threading.Lock()
 ATOM = "application/atom+xml; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
 
 
 def _conditional(request: Request, body: bytes, media_type: str, cache: str) -> Response:
@@ -179,6 +180,35 @@ def speaker_feed(request: Request) -> Response:
     talks = [role.talk for role in state.catalog.speaker_roles(speaker.slug)]
     body = feeds.atom_feed(info, talks, state.catalog, state.recordings, urls)
     return _conditional(request, body, ATOM, FEED_CACHE)
+
+
+def site_podcast(request: Request) -> Response:
+    state = vod_state(request)
+    urls = site_urls(request)
+    info = feeds.FeedInfo(
+        title="vod: talks to listen to",
+        self_url=urls.url("podcast"),
+        page_url=urls.site_root(),
+        subtitle="The audio of every conference talk recorded here, newest first.",
+    )
+    talks = state.catalog.talks.values()
+    body = podcast.podcast_feed(info, talks, state.catalog, state.recordings, urls, SITE_NAME)
+    return _conditional(request, body, RSS, FEED_CACHE)
+
+
+def event_podcast(request: Request) -> Response:
+    state = vod_state(request)
+    event = state.catalog.event(request.path_params["event"])
+    urls = site_urls(request)
+    info = feeds.FeedInfo(
+        title=f"{event.name} (audio)",
+        self_url=urls.url("event_podcast", event=event.slug),
+        page_url=urls.url("event", event=event.slug),
+        subtitle=event.description or f"The talks of {event.name}, to listen to.",
+    )
+    talks = state.catalog.event_talks(event.slug)
+    body = podcast.podcast_feed(info, talks, state.catalog, state.recordings, urls, event.name)
+    return _conditional(request, body, RSS, FEED_CACHE)
 
 
 def sitemap(request: Request) -> Response:

@@ -19,11 +19,13 @@ def routes(settings: Settings) -> list[Route | Mount]:
         Route(PATHS["search"], html.search, name="search"),
         # Links bloggers use (issue #4): feeds, sitemap, oEmbed, title cards, chapters.
         Route(PATHS["feed"], links.site_feed, name="feed"),
+        Route(PATHS["podcast"], links.site_podcast, name="podcast"),  # issue #14
         Route(PATHS["sitemap"], links.sitemap, name="sitemap"),
         Route(PATHS["oembed"], links.oembed_endpoint, name="oembed"),
         Route(PATHS["event_card"], links.event_card, name="event_card"),
         Route(PATHS["card"], links.card, name="card"),
         Route(PATHS["event_feed"], links.event_feed, name="event_feed"),
+        Route(PATHS["event_podcast"], links.event_podcast, name="event_podcast"),
         Route(PATHS["speaker_feed"], links.speaker_feed, name="speaker_feed"),
         Route(PATHS["talk_chapters"], links.talk_chapters, name="talk_chapters"),
         Route(PATHS["event"], browse.event, name="event"),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from vod.catalog import Catalog
     from vod.config import Settings
     from vod.index import SearchIndex
+    from vod.media.live import MediaFollower
     from vod.storage import Recordings
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,14 @@ class LiveCatalog:
         *,
         reloadable: bool = True,
         cache_dir: Path | None = None,
+        media: MediaFollower | None = None,
     ) -> None:
         self.path = path
         self.cache_dir = cache_dir  # the validated-catalog cache (a large catalog: issue #5)
-        self.current = catalog
+        # The media manifest (issue #14) is merged into the catalog files' catalog (`base`).
+        self.media = media
+        self.base = catalog
+        self.current = media.apply(catalog) if media is not None else catalog
         self.reloadable = reloadable
         self.error: str | None = None
         self._checked = 0.0
@@ -57,6 +62,8 @@ class LiveCatalog:
 
     def follow(self, index_digest: str | None) -> Catalog:
         """Return the catalog, starting a reload when the index was built from another one."""
+        if self.media is not None:
+            self.media.refresh_in_background(self._media_changed)
         now = time.monotonic()
         if (
             not self.reloadable
@@ -73,6 +80,13 @@ class LiveCatalog:
         threading.Thread(target=self._reload, args=(index_digest,), daemon=True).start()
         return self.current
 
+    def _media_changed(self) -> None:
+        assert self.media is not None
+        fresh = self.media.apply(self.base)
+        fresh.warm()
+        log.info("media manifest reloaded: %s", self.media.manifest.digest or "none")
+        self.current = fresh
+
     def _reload(self, wanted: str) -> None:
         from vod.catalog import load_catalog_cached
 
@@ -88,6 +102,10 @@ class LiveCatalog:
         else:
             if fresh.digest != self.current.digest:
                 log.info("catalog reloaded: %s -> %s", self.current.digest, fresh.digest)
+                self.base = fresh
+                if self.media is not None:
+                    fresh = self.media.apply(fresh)
+                    fresh.warm()
                 self.current = fresh
                 heap.settle("a catalog reload")  # let the old catalog go, freeze the new one
             self.error = (
