@@ -15,7 +15,7 @@ from vod import browse
 from vod.errors import QueryError
 from vod.listing import CardFacts, card_facts
 from vod.paging import PageOutOfRange
-from vod.web.responses import PAGE_CACHE, page_number, render
+from vod.web.responses import PAGE_CACHE, page_number, redirect_merged_speaker, render
 from vod.web.state import site_urls, vod_state
 
 
@@ -115,6 +115,9 @@ def api_event(request: Request) -> Response:
 
 
 def speaker(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if (moved := redirect_merged_speaker(request, "speaker", slug)) is not None:
+        return moved  # a speaker merged into another keeps their links (issue #14)
     state = vod_state(request)
     try:
         page = browse.speaker_page(
@@ -126,6 +129,9 @@ def speaker(request: Request) -> Response:
 
 
 def api_speaker(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    if (moved := redirect_merged_speaker(request, "api_speaker", slug)) is not None:
+        return moved
     state = vod_state(request)
     try:
         page = browse.speaker_page(

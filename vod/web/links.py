@@ -17,7 +17,7 @@ from vod.links import cards, chapters, feeds, oembed, podcast
 from vod.links.previews import SITE_NAME, plays_video
 from vod.listing import has_recording
 from vod.web.middleware import etag, not_modified, weak_etag
-from vod.web.responses import redirect_old_slug
+from vod.web.responses import redirect_merged_speaker, redirect_old_slug
 from vod.web.state import site_urls, vod_state
 
 if TYPE_CHECKING:
@@ -169,6 +169,8 @@ def event_feed(request: Request) -> Response:
 
 
 def speaker_feed(request: Request) -> Response:
+    if moved := redirect_merged_speaker(request, "speaker_feed", request.path_params["slug"]):
+        return moved
     state = vod_state(request)
     speaker = state.catalog.speaker(request.path_params["slug"])
     urls = site_urls(request)

@@ -69,6 +69,17 @@ def redirect_old_slug(request: Request, route: str, slug: str, **params: str) ->
     return RedirectResponse(target, status_code=301)
 
 
+def redirect_merged_speaker(request: Request, route: str, slug: str) -> Response | None:
+    """Return a permanent redirect when `slug` is a speaker merged into another, else None."""
+    current = vod_state(request).catalog.speaker_redirect_for(slug)
+    if current is None:
+        return None
+    target = SiteUrls().path(route, slug=current)
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(target, status_code=301)
+
+
 # ---- errors -------------------------------------------------------------------------------
 
 
