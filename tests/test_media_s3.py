@@ -136,3 +136,51 @@ def test_verify_catches_a_different_object(bucket: str, clip: Path, tmp_path: Pa
     other = make_clip(tmp_path / "other.mp4", seconds=2)
     with pytest.raises(MediaError, match="should give"):
         store.verify("mediaconf/x.mp4", other)
+
+
+def test_a_large_catalog_lists_the_bucket_instead_of_a_head_per_talk(
+    moto_server: MotoServer,
+    bucket: str,
+    clip: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moto_server.upload(bucket, f"{PREFIX}/{key('quiet-talk')}", body=clip.read_bytes())
+    assert vod("media", "--talk", "quiet-talk").exit_code == 0
+    monkeypatch.setattr(media_store_module, "LIST_ABOVE", 0)
+    heads: list[str] = []
+
+    def no_head(self: S3MediaStore, k: str) -> None:
+        heads.append(k)
+        raise AssertionError("a HEAD per recording")
+
+    monkeypatch.setattr(S3MediaStore, "stat", no_head)
+    result = vod("media")
+    assert heads == []
+    assert "0 processed, 1 unchanged (skipped), 4 not in the store, 1 external" in result.output
+
+
+def test_pages_and_podcasts_link_s3_media(
+    moto_server: MotoServer, bucket: str, clip: Path, tmp_path: Path
+) -> None:
+    from starlette.testclient import TestClient
+
+    from vod.web.app import create_app
+
+    assert vod("upload", "black-start", str(clip)).exit_code == 0
+    cdn = "https://cdn.example.org"
+    settings = Settings.from_env().replace(index_dir=tmp_path / "site-index")
+    with TestClient(create_app(settings.replace(media_url=cdn))) as client:
+        body = client.get("/api/talks/black-start").json()
+        assert body["poster"] == f"{cdn}/{PREFIX}/mediaconf/black-start.poster.jpg"
+        assert [d["url"] for d in body["downloads"]] == [
+            f"{cdn}/{PREFIX}/mediaconf/black-start.mp4",
+            f"{cdn}/{PREFIX}/mediaconf/black-start.audio.m4a",
+        ]
+        podcast = client.get("/events/mediaconf/podcast.xml").text
+        assert f'url="{cdn}/{PREFIX}/mediaconf/black-start.audio.m4a"' in podcast
+    with TestClient(create_app(settings)) as client:  # presigned: links that expire
+        body = client.get("/api/talks/black-start").json()
+        assert all("X-Amz-Signature=" in d["url"] for d in body["downloads"])
+        html = client.get("/talks/black-start").text
+        assert 'poster="http://127.0.0.1' in html and "X-Amz-Signature=" in html
+        assert "<item>" not in client.get("/events/mediaconf/podcast.xml").text

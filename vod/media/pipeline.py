@@ -9,10 +9,11 @@ file fails alone, named, while the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -292,7 +293,12 @@ def _with_download(entry: MediaEntry, download: Download) -> MediaEntry:
 
 
 def _prepare(
-    store: MediaStore, manifest: MediaManifest, talk: Talk, options: MediaOptions, bars: FileBars
+    store: MediaStore,
+    manifest: MediaManifest,
+    talk: Talk,
+    options: MediaOptions,
+    bars: FileBars,
+    stats: Mapping[str, SourceStat | None],
 ) -> TalkOutcome | _Job:
     """Decide what one talk needs, asking the store as little as possible."""
     rec = talk.recording
@@ -302,7 +308,7 @@ def _prepare(
         keys = output_keys(rec.key)
     except ValueError as exc:
         return TalkOutcome(talk.slug, rec.key, "failed", str(exc))
-    stat = store.stat(keys.recording)
+    stat = stats[keys.recording] if keys.recording in stats else store.stat(keys.recording)
     if stat is None:
         return TalkOutcome(talk.slug, rec.key, "missing")
     old = manifest.get(keys.recording)
@@ -346,6 +352,19 @@ def process_talks(
     jobs: list[_Job] = []
     seen: set[str] = set()
     progress = bars("Processing recordings", 0)
+    talks = list(talks)
+    # One listing of the store rather than a HEAD per talk: a run over 21,700 unchanged talks
+    # must take seconds, not minutes.
+    wanted = []
+    for talk in talks:
+        if talk.recording.key is not None and not talk.recording.url:
+            with contextlib.suppress(ValueError):  # reported per talk below
+                wanted.append(output_keys(talk.recording.key).recording)
+    try:
+        stats = store.stats(wanted)
+    except StorageUnavailable as exc:
+        log.warning("cannot list the store (%s); asking for each recording instead", exc)
+        stats = {}
     for talk in talks:
         key = talk.recording.key
         if key is not None and not talk.recording.url:
@@ -353,7 +372,7 @@ def process_talks(
                 continue
             seen.add(key)
         try:
-            prepared = _prepare(store, manifest, talk, options, progress)
+            prepared = _prepare(store, manifest, talk, options, progress, stats)
         except StorageUnavailable as exc:
             report.outcomes.append(TalkOutcome(talk.slug, key, "failed", str(exc)))
             continue

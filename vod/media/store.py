@@ -29,6 +29,7 @@ MULTIPART_THRESHOLD = 16 * 1024 * 1024
 MULTIPART_CHUNKSIZE = 16 * 1024 * 1024
 TRANSFER_TIMEOUT = 60.0  # seconds a transfer's socket may stay silent
 TEXT_LIMIT = 256 * 1024 * 1024
+LIST_ABOVE = 20  # more recordings than this: list the bucket instead of a HEAD each
 
 Transferred = Callable[[int], None]
 
@@ -48,6 +49,10 @@ class MediaStore(Protocol):
 
     def stat(self, key: str) -> SourceStat | None:
         """Return the size and version of `key`, or None when it is absent."""
+        ...
+
+    def stats(self, keys: list[str]) -> dict[str, SourceStat | None]:
+        """Return the size and version of each of `keys` (None: absent), asking in bulk."""
         ...
 
     def local_copy(self, key: str, folder: Path, suffix: str) -> Path:
@@ -106,6 +111,9 @@ class LocalMediaStore:
             return None
         info = path.stat()
         return SourceStat(info.st_size, str(info.st_mtime_ns))
+
+    def stats(self, keys: list[str]) -> dict[str, SourceStat | None]:
+        return {key: self.stat(key) for key in keys}  # a stat() call each: microseconds
 
     def local_copy(self, key: str, folder: Path, suffix: str) -> Path:
         path = self.storage.path_for(key)
@@ -205,6 +213,23 @@ class S3MediaStore:
         except _Absent:
             return None
         return SourceStat(int(head["ContentLength"]), str(head.get("ETag", "")).strip('"'))
+
+    def stats(self, keys: list[str]) -> dict[str, SourceStat | None]:
+        if len(keys) <= LIST_ABOVE:
+            return {key: self.stat(key) for key in keys}
+        # One LIST call per 1,000 objects under the prefix, instead of a HEAD per recording.
+        prefix = f"{self.storage.prefix}/" if self.storage.prefix else ""
+        found: dict[str, SourceStat] = {}
+        with self._errors(prefix or "/"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    found[item["Key"][len(prefix) :]] = SourceStat(
+                        int(item["Size"]), str(item.get("ETag", "")).strip('"')
+                    )
+        return {key: found.get(key) for key in keys}
 
     def local_copy(self, key: str, folder: Path, suffix: str) -> Path:
         target = folder / f"source{suffix}"
