@@ -370,6 +370,8 @@ class _Run:
         reader = self.scorer.reader
         try:
             if isinstance(q, wq.Term):
+                if q.fieldname not in self.scorer.searcher.schema:
+                    return 0  # `storage ( ^2 ` parses to a term of no field: it matches nothing
                 return int(reader.doc_frequency(q.fieldname, q.text))
             if isinstance(q, wq.Or):
                 return sum(self._estimate(s) for s in q.subqueries)
