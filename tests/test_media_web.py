@@ -200,3 +200,23 @@ def test_a_new_manifest_reaches_a_running_site(tmp_path: Path) -> None:
     talk = live.current.talk("black-start")
     assert talk.recording.media is not None and talk.recording.duration == 2
     assert live.current.media_digest and live.current.digest == catalog.digest
+
+
+def test_renditions_give_a_quality_menu(tmp_path: Path) -> None:
+    catalog_dir = write_catalog(tmp_path / "catalog").parent
+    media = tmp_path / "media"
+    make_clip(media / key("black-start"), seconds=2, size="640x360")
+    catalog = load_catalog(catalog_dir)
+    process_talks(
+        LocalMediaStore(LocalStorage(media)),
+        [catalog.talk("black-start")],
+        MediaOptions(renditions=("240p",)),
+    )
+    settings = Settings(catalog=catalog_dir, index_dir=tmp_path / "index", media_dir=media)
+    with TestClient(create_app(settings)) as client:
+        html = client.get("/talks/black-start").text
+        original = '{"label": "Original", "src": "/media/mediaconf/black-start.mp4"}'
+        small = '{"label": "240p", "src": "/media/mediaconf/black-start.240p.mp4"}'
+        assert f"data-qualities='[{original}, {small}]'" in html
+        assert "<td>MP4 · H.264/AAC · 426×240</td>" in html
+        assert "data-qualities" not in client.get("/talks/quiet-talk").text

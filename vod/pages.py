@@ -201,6 +201,16 @@ class TalkMedia:
     downloads: tuple[DownloadLink, ...]
     thumb_grid: ThumbGrid | None = None  # the sprite's layout, for the player's preview
 
+    @property
+    def qualities(self) -> list[dict[str, str]]:
+        """The videos the player's quality menu offers: the original, then each rendition."""
+        videos = [d for d in self.downloads if d.kind != "audio" and d.mime.startswith("video/")]
+        if len(videos) < 2:
+            return []
+        return [
+            {"label": "Original" if d.kind == "original" else d.kind, "src": d.url} for d in videos
+        ]
+
 
 def talk_media(talk: Talk, recordings: Recordings) -> TalkMedia | None:
     """URLs of the talk's poster, seek preview and downloads; None without a media entry.

@@ -41,6 +41,36 @@
   controls.appendChild(status);
   video.parentNode.insertBefore(controls, video.nextSibling);  // inside a <details> too
 
+  // Quality menu (issue #14): the original and the smaller renditions `vod media` made. The
+  // switch keeps the position and whether the video was playing.
+  var qualities = [];
+  try { qualities = JSON.parse(video.getAttribute("data-qualities") || "[]"); } catch (e) { qualities = []; }
+  if (qualities.length > 1) {
+    var qLabel = document.createElement("label");
+    qLabel.textContent = "Quality ";
+    var quality = document.createElement("select");
+    quality.className = "quality";
+    qualities.forEach(function (q, i) {
+      var o = document.createElement("option");
+      o.value = String(i); o.textContent = q.label; quality.appendChild(o);
+    });
+    quality.addEventListener("change", function () {
+      var at = video.currentTime, playing = !video.paused;
+      var source = video.querySelector("source");
+      var src = qualities[parseInt(quality.value, 10)].src;
+      if (source) source.setAttribute("src", src); else video.src = src;
+      video.load();
+      video.addEventListener("loadedmetadata", function once() {
+        video.removeEventListener("loadedmetadata", once);
+        video.currentTime = at;
+        video.playbackRate = parseFloat(speed.value);
+        if (playing) video.play();
+      });
+    });
+    qLabel.appendChild(quality);
+    controls.insertBefore(qLabel, status);
+  }
+
   if (!isNaN(start) && start > 0) {
     seek(start);
   } else {
