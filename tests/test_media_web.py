@@ -47,7 +47,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
     settings = Settings(
         catalog=catalog_dir, index_dir=root / "index", media_dir=media, base_url=BASE
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=BASE) as client:
         yield client, media
 
 
