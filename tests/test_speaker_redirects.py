@@ -34,5 +34,7 @@ def test_merged_speaker_pages_redirect(tmp_path: Path) -> None:
             301,
             "/speakers/julien-palard/feed.xml",
         )
+        api = client.get("/api/speakers/tracy-osborn", follow_redirects=False)
+        assert (api.status_code, api.headers["location"]) == (301, "/api/speakers/julien-palard")
         assert client.get("/speakers/julien-palard").status_code == 200
         assert client.get("/speakers/nobody-at-all").status_code == 404
