@@ -1,0 +1,107 @@
+"""Snippets (vod/index/snippets.py) mark what Whoosh's highlighter marks, analysing words once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import highlight
+
+from vod.index import snippets
+from vod.index.schema import NAME_ANALYZER, TEXT_ANALYZER
+from vod.index.snippets import CONTEXT_CHARS, PLAIN_CHARS, EscapingFormatter
+
+WORDS = [
+    "Running",
+    "runs",
+    "the",
+    "Łukasz",
+    "café",
+    "node.js",
+    "C++",
+    "a",
+    "I",
+    "data-science",
+    "Übermäßig",
+    "2.7",
+    "talks.We",
+    "ÉCOLE",
+    "naïve",
+    "don't",
+    "x",
+    "Python",
+    "pythonic",
+]
+
+
+def whooshs(
+    text: str, terms: frozenset[str], analyzer: Any, whole: bool
+) -> tuple[str, frozenset[str]]:
+    """What _mark returned when it called whoosh.highlight.highlight() itself."""
+    if not text or not terms:
+        return "", frozenset()
+    formatter = EscapingFormatter()
+    fragmenter = (
+        highlight.WholeFragmenter()
+        if whole
+        else highlight.ContextFragmenter(maxchars=PLAIN_CHARS, surround=CONTEXT_CHARS)
+    )
+    marked = highlight.highlight(text, terms, analyzer, fragmenter, formatter, top=2)
+    return (marked, frozenset(formatter.matched)) if formatter.matched else ("", frozenset())
+
+
+texts = st.lists(
+    st.one_of(st.sampled_from(WORDS), st.text(max_size=12)), min_size=0, max_size=400
+).flatmap(
+    lambda words: st.sampled_from([" ", "  ", ", ", " ... ", "\n"]).map(lambda sep: sep.join(words))
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=texts, data=st.data())
+def test_marks_equal_whooshs_highlighter(text: str, data: st.DataObject) -> None:
+    analyzer = data.draw(st.sampled_from([TEXT_ANALYZER, NAME_ANALYZER]))
+    whole = data.draw(st.booleans())
+    analysed = sorted({t.text for t in analyzer(text, mode="query")})
+    terms = frozenset(
+        data.draw(st.lists(st.sampled_from(analysed), max_size=4)) if analysed else []
+    )
+    terms |= frozenset(data.draw(st.lists(st.sampled_from(["python", "run", "zzz"]), max_size=2)))
+    assert snippets._mark(text, terms, analyzer, whole) == whooshs(text, terms, analyzer, whole)
+
+
+def test_a_long_abstract_is_cut_around_its_matches_as_before() -> None:
+    text = " ".join(["Filler words go here."] * 40 + ["We are running Python."] + ["More."] * 40)
+    terms = frozenset({"run", "python"})
+    for whole in (False, True):
+        mine = snippets._mark(text, terms, TEXT_ANALYZER, whole)
+        assert mine == whooshs(text, terms, TEXT_ANALYZER, whole)
+        assert "<mark>running</mark> <mark>Python</mark>" in mine[0]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    words=st.lists(
+        st.sampled_from(["run", "a", "bb", "ccc", "dddd", "eeeee", "python", "x" * 10, "y" * 70]),
+        max_size=300,
+    ),
+    gaps=st.sampled_from([" ", ", ", "\n\n"]),
+)
+def test_dense_matches_make_whooshs_fragments(words: list[str], gaps: str) -> None:
+    # Many fragments, of every length: where a fragment's countdown ends exactly at 0, Whoosh
+    # swallows the next word, and the next fragment's context starts after it.
+    text = gaps.join(words)
+    terms = frozenset({"run", "python"})
+    assert snippets._mark(text, terms, TEXT_ANALYZER, False) == whooshs(
+        text, terms, TEXT_ANALYZER, False
+    )
+
+
+def test_a_fragment_that_ends_exactly_swallows_the_next_word_as_whoosh_does() -> None:
+    # "python" opens a fragment with 140 characters to go; 134 more close it at exactly 0.
+    text = " ".join(["python", *["x" * 10] * 13, "dddd", "a", "run"])
+    terms = frozenset({"run", "python"})
+    mine = snippets._mark(text, terms, TEXT_ANALYZER, False)
+    assert mine == whooshs(text, terms, TEXT_ANALYZER, False)
+    assert mine[0].endswith("… <mark>run</mark>")  # "a" is not the second fragment's context
