@@ -79,6 +79,13 @@ def test_a_shape_the_guard_does_not_know_is_dropped() -> None:
     assert guards.guard(q) == wq.Term("title", "storage")
 
 
+def test_a_term_of_no_field_is_dropped(index: SearchIndex) -> None:
+    # The parser makes Term(None, "^3") of this; scoring it raised TermNotFound (a 500).
+    q = guarded("storage ( ^3 ducks")
+    assert all(isinstance(p.fieldname, str) for p in parts(q) if p.is_leaf()), q
+    assert index.search("storage ( ^3 ^3 ducks").total >= 0
+
+
 def test_only_words_to_leave_out_are_refused() -> None:
     with pytest.raises(QueryError, match="leave out"):
         guards.guard(wq.Not(wq.Term("title", "storage")))
@@ -108,6 +115,7 @@ PIECES = [
     "+",
     "~",
     "^2",
+    "( ^3",
     "title:",
     "speaker:",
     "event:",

@@ -13,6 +13,7 @@ scan, but not the building of such a matcher, so these shapes must never reach i
 - A phrase reads each of its words' positions: at most MAX_PHRASE_WORDS words, and a word
   repeated in a row is searched once (`"python python"` read python's positions in 12k talks
   for 130 ms; it finds what `python` does, give or take a talk that stutters).
+- A term of no field (the parser makes `Term(None, "^3")` of `new ( ^3 lightning`) is dropped.
 - Any leaf type this module does not know is dropped, so a parser plugin added later cannot
   bring in a new unbounded shape unnoticed.
 
@@ -63,7 +64,8 @@ def _rewrite(q: wq.Query) -> wq.Query:
     if isinstance(q, wq.Phrase):
         return _bounded_phrase(q)
     if isinstance(q, _BOUNDED_LEAVES):
-        return q
+        # The parser leaves a term of no field for some syntax runs (`new ( ^3 lightning`).
+        return q if isinstance(q.fieldname, str) else wq.NullQuery
     if isinstance(q, _COMPOUNDS):
         return q.apply(_rewrite)
     log.warning("query part %r is not a known bounded shape; dropped", type(q).__name__)

@@ -36,6 +36,7 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 
 from vod.index import budget
@@ -379,7 +380,7 @@ class _Run:
                 return min((self._estimate(s) for s in q.subqueries), default=0)
             if isinstance(q, wq.AndNot | wq.AndMaybe):
                 return self._estimate(q.a)
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, TermNotFound):
             pass
         if hasattr(q, "estimate_size"):
             return int(q.estimate_size(reader))
