@@ -192,7 +192,9 @@ def main() -> None:
             if ratios:
                 print(f"vod req/s, {load}: " + ", ".join(ratios))
     if single_ms:
-        print(f"\none client alone, vod /search (ms)\n{'kind':10} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7}")
+        print(
+            f"\none client alone, vod /search (ms)\n{'kind':10} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7}"
+        )
         for kind, values in single_ms.items():
             print(
                 f"{kind:10} {len(values):4} {statistics.median(values):7.1f} "

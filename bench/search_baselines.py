@@ -35,8 +35,7 @@ SEARCHED = ["title", "people", "company", "session", "tags", "event", "abstract"
 def _page(query: str, total: int, titles: list[str]) -> HTMLResponse:
     items = "".join(f"<li>{html.escape(t)}</li>" for t in titles)
     return HTMLResponse(
-        f"<!doctype html><title>{html.escape(query)}</title>"
-        f"<p>{total} talks</p><ol>{items}</ol>"
+        f"<!doctype html><title>{html.escape(query)}</title><p>{total} talks</p><ol>{items}</ol>"
     )
 
 
