@@ -69,6 +69,7 @@ def _load(settings: Settings) -> Any:
 
 
 def _build(settings: Settings, catalog: Any, full: bool = False) -> Any:
+    from vod.index.build import index_error
     from vod.index.incremental import update_index
     from vod.progress import progress
     from vod.storage import storage_from_settings
@@ -79,10 +80,20 @@ def _build(settings: Settings, catalog: Any, full: bool = False) -> Any:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     # Only the talks that changed are re-indexed when the live version allows it (issue #5).
-    with progress(f"Indexing talks into {settings.index_dir}", total, "talks") as update:
-        return update_index(
-            catalog, settings.index_dir, progress=update, storage=storage, full=full, parallel=True
-        )
+    try:
+        with progress(f"Indexing talks into {settings.index_dir}", total, "talks") as update:
+            return update_index(
+                catalog,
+                settings.index_dir,
+                progress=update,
+                storage=storage,
+                full=full,
+                parallel=True,
+                source=settings.catalog,
+                waiting=lambda message: click.echo(f"{message}...", err=True),
+            )
+    except (OSError, VodError) as exc:  # disk full, no permission, another catalog's index
+        raise click.ClickException(index_error(exc, settings.index_dir)) from None
 
 
 @main.command()

@@ -70,6 +70,10 @@ class IndexNotBuilt(VodError):
     """No search index exists yet under the index folder."""
 
 
+class IndexDamaged(IndexNotBuilt):
+    """The index's files do not match what was recorded when it was built; none can serve."""
+
+
 class QueryError(VodError):
     """A search query that cannot be run; the message is safe to show to the user."""
 

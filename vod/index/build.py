@@ -5,11 +5,17 @@ Layout of the index folder:
     index/
       CURRENT                      name of the live version (replaced atomically with os.replace)
       v20241127T101500-<digest>/   one complete Whoosh index, plus meta.json, never modified
+      LOCK                         held by the one build writing here (lock.py)
 
 Rebuilding inside the live folder breaks concurrent searches, and overwriting a file under a live
 searcher can kill the worker (SIGBUS). So a build writes a new folder, and only a complete build
 moves the pointer. A build that fails or is killed leaves the pointer, and so the live index,
 untouched; its half-written folder is removed by the next build.
+
+meta.json names the catalog the version was built from (identity.py), when that catalog was
+read, and the size and checksum of every file (integrity.py). One build at a time writes to a
+folder, and it never replaces a version of another catalog that a server is using, nor one
+made from a later read of the same catalog (issue 10, items 1 and 8).
 """
 
 from __future__ import annotations
@@ -29,14 +35,17 @@ from urllib.parse import urlsplit
 from whoosh import index as whoosh_index
 
 from vod import __version__
-from vod.errors import StorageUnavailable
+from vod.errors import StorageUnavailable, VodError
 from vod.index.facets import FACETS_FILE, facet_record, facets_file
 from vod.index.fingerprints import write_talk_state
+from vod.index.identity import catalog_identity
+from vod.index.integrity import fsync_path, fsync_tree, record_files
+from vod.index.lock import build_lock
 from vod.index.schema import FIELD_BOOSTS, TEXT_ANALYZER, make_schema, talk_document
 from vod.index.scoring import write_frequent_terms
 from vod.index.spelling import write_spelling
 from vod.index.transcript import MAX_CAPTION_BYTES, Cue, cue_records, parse_vtt
-from vod.index.writers import commit, fast_writer
+from vod.index.writers import cancel, commit, fast_writer
 from vod.outbound import Allowed, HostDown, allowed_from_env, fetch_text
 
 if TYPE_CHECKING:
@@ -50,7 +59,8 @@ META = "meta.json"
 # Bump when the schema or the documents change shape, so older indexes are rebuilt.
 # 2: English text is stemmed with Snowball (Porter2) instead of Porter.
 # 4: transcripts from captions, facet fields, a sortable date, facets.json beside the index.
-INDEX_FORMAT = 4
+# 5: the catalog's identity, and every file's size and checksum in meta.json; talks.json.
+INDEX_FORMAT = 5
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
 # Per-process files naming the version each searching process reads (see write_lease).
@@ -59,6 +69,10 @@ LEASES = ".leases"
 ABANDONED_AFTER = 3600.0
 
 IndexState = Literal["missing", "stale", "current"]
+
+
+class IndexConflict(VodError):
+    """A build that must not replace the live version (another catalog's, or a newer one)."""
 
 
 @dataclass(frozen=True)
@@ -70,14 +84,42 @@ class IndexInfo:
     documents: int
     built_at: str
     format: int
+    # The identity of the catalog it was built from (identity.py); None: not recorded.
+    catalog: str | None = None
+    # When that catalog was read (a Unix time): a build never replaces a later read's version.
+    catalog_as_of: float = 0.0
 
     @classmethod
     def read(cls, path: Path) -> IndexInfo | None:
         try:
             raw = json.loads((path / META).read_text())
-            return cls(path, raw["digest"], raw["documents"], raw["built_at"], raw["format"])
-        except (OSError, ValueError, KeyError, TypeError):
+            catalog = raw.get("catalog")
+            return cls(
+                path,
+                raw["digest"],
+                raw["documents"],
+                raw["built_at"],
+                raw["format"],
+                catalog if isinstance(catalog, str) else None,
+                float(raw.get("catalog_as_of", 0.0)),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+    def belongs_to(self, catalog: str | None) -> bool:
+        """Tell whether this version may serve the catalog with identity `catalog`.
+
+        A version or a caller that names no catalog (the library used directly) matches any.
+        """
+        return self.catalog is None or catalog is None or self.catalog == catalog
+
+    def recorded_files(self) -> dict[str, Any] | None:
+        """The size and checksum of each file, as recorded when it was built (or None)."""
+        try:
+            files = json.loads((self.path / META).read_text()).get("files")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return files if isinstance(files, dict) else None
 
 
 def current_version(index_dir: Path) -> IndexInfo | None:
@@ -91,14 +133,63 @@ def current_version(index_dir: Path) -> IndexInfo | None:
     return IndexInfo.read(index_dir / name)
 
 
-def index_state(index_dir: Path, catalog: Catalog) -> IndexState:
-    """Tell whether the index is missing, built from another catalog, or current."""
+def index_state(index_dir: Path, catalog: Catalog, source: Path | None = None) -> IndexState:
+    """Tell whether the index is missing, built from another catalog, or current.
+
+    `source` is where `catalog` was read from: a version of another catalog is "stale".
+    """
     info = current_version(index_dir)
     if info is None:
         return "missing"
-    if info.digest != catalog.digest or info.format != INDEX_FORMAT:
+    identity = None if source is None else catalog_identity(source)
+    if (
+        info.digest != catalog.digest
+        or info.format != INDEX_FORMAT
+        or not info.belongs_to(identity)
+    ):
         return "stale"
     return "current"
+
+
+def index_error(exc: BaseException, index_dir: Path) -> str:
+    """Say in one line why a build into `index_dir` failed (for the command line)."""
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"cannot write the index in {index_dir}: {exc.strerror or exc}{where}"
+    return str(exc)
+
+
+def own_versions(index_dir: Path, identity: str | None) -> list[IndexInfo]:
+    """Every complete version of the catalog `identity` in this format, newest first."""
+    found = []
+    for path in index_dir.glob("v*"):
+        info = IndexInfo.read(path) if path.is_dir() else None
+        if info is not None and info.format == INDEX_FORMAT and info.belongs_to(identity):
+            found.append(info)
+    return sorted(found, key=lambda i: i.path.name, reverse=True)
+
+
+def check_replaceable(index_dir: Path, identity: str | None, as_of: float) -> None:
+    """Raise IndexConflict when a build of catalog `identity` read at `as_of` must not go live.
+
+    Call it holding the build lock, so the live version cannot change before the switch.
+    """
+    live = current_version(index_dir)
+    if live is None:
+        return
+    if not live.belongs_to(identity):
+        if live.path.name in leased_versions(index_dir):
+            raise IndexConflict(
+                f"{index_dir} holds the index of another catalog ({live.catalog}), and a "
+                "running server uses it; index this catalog into another folder "
+                "(VOD_INDEX_DIR, or leave it unset: each catalog then gets its own)"
+            )
+        return
+    if live.catalog_as_of > as_of:
+        raise IndexConflict(
+            f"the live index {live.path.name} was built from a later read of the catalog; "
+            "this build would go back to an older one, so it was not made live"
+        )
 
 
 def build_index(
@@ -107,6 +198,9 @@ def build_index(
     progress: Callable[[int], Any] | None = None,
     storage: Storage | None = None,
     parallel: bool = False,
+    *,
+    source: Path | None = None,
+    as_of: float | None = None,
 ) -> IndexInfo:
     """Write a new index version from `catalog`, then make it the live one.
 
@@ -115,7 +209,27 @@ def build_index(
 
     With `storage`, captions are read from the store and indexed as transcripts, and a talk
     "has a recording" when its file is in the store; without it, only the catalog is read.
+
+    `source` is where the catalog was read from (its identity is recorded), and `as_of` when
+    (default: now). Raises IndexConflict when the version must not replace the live one.
     """
+    as_of = time.time() if as_of is None else as_of
+    identity = None if source is None else catalog_identity(source)
+    with build_lock(index_dir):
+        check_replaceable(index_dir, identity, as_of)
+        return build_locked(catalog, index_dir, progress, storage, parallel, identity, as_of)
+
+
+def build_locked(
+    catalog: Catalog,
+    index_dir: Path,
+    progress: Callable[[int], Any] | None,
+    storage: Storage | None,
+    parallel: bool,
+    identity: str | None,
+    as_of: float,
+) -> IndexInfo:
+    """Build a version as `build_index` does, the build lock being held by the caller."""
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = index_dir / f"v{stamp}-{catalog.digest}"
@@ -139,7 +253,7 @@ def build_index(
                     progress(1)
             commit(writer)
         except BaseException:
-            writer.cancel()
+            cancel(writer)
             raise
         with ix.reader() as reader:
             write_spelling(reader, building)
@@ -155,6 +269,8 @@ def build_index(
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "format": INDEX_FORMAT,
             "vod": __version__,
+            "catalog": identity,
+            "catalog_as_of": as_of,
         }
         info = complete_version(index_dir, building, target, meta)
     except BaseException:
@@ -165,11 +281,22 @@ def build_index(
 
 
 def complete_version(
-    index_dir: Path, building: Path, target: Path, meta: dict[str, Any]
+    index_dir: Path,
+    building: Path,
+    target: Path,
+    meta: dict[str, Any],
+    known: dict[str, tuple[int, list[Any]]] | None = None,
 ) -> IndexInfo:
-    """Finish a version built under its hidden name: meta.json, move into place, go live."""
+    """Finish a version built under its hidden name: meta.json, move into place, go live.
+
+    Every file's size and checksum go into meta.json (`known` holds those of files linked
+    from a version already checked), and everything is on disk before the pointer moves.
+    """
+    meta = {**meta, "files": record_files(building, known)}
     (building / META).write_text(json.dumps(meta, indent=2))
+    fsync_tree(building)
     building.rename(target)
+    fsync_path(index_dir)
     point_to(index_dir, target.name)
     info = IndexInfo.read(target)
     assert info is not None
@@ -282,9 +409,9 @@ def point_to(index_dir: Path, name: str) -> None:
     """Make version `name` the live one (an atomic replace of the CURRENT pointer)."""
     tmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
     tmp.write_text(name + "\n")
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
+    fsync_path(tmp)
     os.replace(tmp, index_dir / POINTER)
+    fsync_path(index_dir)  # the rename itself survives a crash
 
 
 def prune_versions(index_dir: Path) -> list[Path]:

@@ -5,14 +5,17 @@ re-index only the talks whose document would change: the talk itself, its event,
 speakers (names, companies and aliases go into the document), or whether its recording is there.
 The facet record of each talk is kept too, so the new version's facets file is written without
 asking the recording store about talks that did not change.
+
+They are kept as JSON, which can only ever be read as data: a pickle in an index folder (or in
+a snapshot) could run code in every process that read it (issue 10, item 4).
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
-import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TALKS_FILE = "talks.pickle"
-MAGIC = b"vod-index-talks 1\n"
+TALKS_FILE = "talks.json"
+FORMAT = "vod-index-talks 2"
 Fingerprint = tuple[bytes, bytes, tuple[bytes, ...], str]
 
 
@@ -77,9 +80,15 @@ def write_talk_state(
         )
         for r in records
     }
-    blob = MAGIC + pickle.dumps(TalkState(talks), protocol=pickle.HIGHEST_PROTOCOL)
+    body = {
+        "format": FORMAT,
+        "talks": {
+            slug: [[fp[0].hex(), fp[1].hex(), [s.hex() for s in fp[2]], fp[3]], record]
+            for slug, (fp, record) in talks.items()
+        },
+    }
     tmp = folder / f".{TALKS_FILE}.{os.getpid()}"
-    tmp.write_bytes(blob)
+    tmp.write_text(json.dumps(body, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, folder / TALKS_FILE)
 
 
@@ -88,13 +97,23 @@ def read_talk_state(folder: Path) -> TalkState | None:
     collecting = gc.isenabled()
     gc.disable()  # many small objects and no cycles: the collector only slows the load down
     try:
-        blob = (folder / TALKS_FILE).read_bytes()
-        if not blob.startswith(MAGIC):
+        body = json.loads((folder / TALKS_FILE).read_text(encoding="utf-8"))
+        if body.get("format") != FORMAT:
             return None
-        state = pickle.loads(blob[len(MAGIC) :])
+        talks: dict[str, tuple[Fingerprint, dict[str, Any]]] = {}
+        for slug, ((talk, event, speakers, recording), record) in body["talks"].items():
+            fingerprint = (
+                bytes.fromhex(talk),
+                bytes.fromhex(event),
+                tuple(bytes.fromhex(s) for s in speakers),
+                str(recording),
+            )
+            if not isinstance(record, dict):
+                return None
+            talks[str(slug)] = (fingerprint, record)
     except Exception:  # absent, corrupt, from another vod: a full build redoes it
         return None
     finally:
         if collecting:
             gc.enable()
-    return state if isinstance(state, TalkState) else None
+    return TalkState(talks)

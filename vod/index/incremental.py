@@ -15,9 +15,15 @@ wait for it. `update_index` makes the new version from the live one:
    the spelling tables of the live version (new words join them at the next full build), and
    switches to the new version atomically, like a full build.
 
-When there is no usable live version (none, another index format, no fingerprints), or more
-than a fifth of the catalog changed, it runs a full build instead. `vod index --full` forces one,
-for instance after recordings or captions changed in the store but not in the catalog.
+The version it starts from is the live one when it belongs to the same catalog, else the newest
+version of that catalog still in the folder (two catalogs indexed into one folder in turn are
+each updated, not rebuilt). Its files are checked against their recorded checksums first: they
+are hard-linked into the new version, so a damaged one would be carried on (integrity.py).
+
+When there is no usable version to start from (none, another index format, no fingerprints,
+damaged files), or more than a fifth of the catalog changed, it runs a full build instead.
+`vod index --full` forces one, for instance after recordings or captions changed in the store
+but not in the catalog.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -41,18 +48,26 @@ from vod.index.build import (
     INDEX_FORMAT,
     IndexInfo,
     _Store,
-    build_index,
+    build_locked,
+    check_replaceable,
     complete_version,
     current_version,
+    own_versions,
+    point_to,
+    prune_versions,
     talk_entry,
 )
 from vod.index.facets import FACETS_FILE, facets_file
 from vod.index.fingerprints import (
     Fingerprint,
+    TalkState,
     read_talk_state,
     talk_fingerprint,
     write_talk_state,
 )
+from vod.index.identity import catalog_identity
+from vod.index.integrity import DamagedIndex, check_files
+from vod.index.lock import build_lock
 from vod.index.scoring import FREQUENT_FILE
 from vod.index.spelling import SPELLING_TABLE, SPELLING_WORDS
 
@@ -94,13 +109,22 @@ def update_index(
     *,
     full: bool = False,
     parallel: bool = False,
+    source: Path | None = None,
+    as_of: float | None = None,
+    waiting: Callable[[str], None] | None = None,
 ) -> IndexInfo:
     """Make the index match `catalog`, re-indexing only what changed when it can.
 
     `parallel` lets a full build use two writer processes (command line only: see build_index).
+    `source` is where the catalog was read from and `as_of` when (default: now); `waiting` is
+    told when another build holds the folder. Raises IndexConflict when the new version must
+    not replace the live one (build.check_replaceable).
     """
-    with _collector_paused():
-        return _update_index(catalog, index_dir, progress, storage, full, parallel)
+    as_of = time.time() if as_of is None else as_of
+    identity = None if source is None else catalog_identity(source)
+    with build_lock(index_dir, waiting=waiting), _collector_paused():
+        check_replaceable(index_dir, identity, as_of)
+        return _update_index(catalog, index_dir, progress, storage, full, parallel, identity, as_of)
 
 
 @contextmanager
@@ -123,16 +147,16 @@ def _update_index(
     storage: Storage | None,
     full: bool,
     parallel: bool,
+    identity: str | None,
+    as_of: float,
 ) -> IndexInfo:
-    live = current_version(index_dir)
-    state = read_talk_state(live.path) if live and live.format == INDEX_FORMAT else None
+    base = _base_version(index_dir, identity)
+    state = read_talk_state(base.path) if base is not None else None
 
     def build() -> IndexInfo:
-        return build_index(
-            catalog, index_dir, progress=progress, storage=storage, parallel=parallel
-        )
+        return build_locked(catalog, index_dir, progress, storage, parallel, identity, as_of)
 
-    if full or live is None or state is None:
+    if full or base is None or state is None:
         return build()
     store = _Store(storage)
     fingerprints: dict[str, Fingerprint] = {}
@@ -147,35 +171,69 @@ def _update_index(
         if old is None or old[0] != fingerprint:
             changed.append(slug)
     removed = [slug for slug in state.talks if slug not in catalog.talks]
-    if not changed and not removed and live.digest == catalog.digest:
-        return live
+    if not changed and not removed and base.digest == catalog.digest:
+        live = current_version(index_dir)
+        if live is None or live.path != base.path:
+            point_to(index_dir, base.path.name)  # back to this catalog's own version
+            prune_versions(index_dir)
+        return base
     if len(changed) + len(removed) > FULL_BUILD_SHARE * max(len(catalog.talks), 1):
         log.info("%d talks changed: a full build", len(changed) + len(removed))
         return build()
-    return _update(catalog, index_dir, live, state, changed, removed, store, progress, fingerprints)
+    try:
+        # The new version links the base's files: never carry a damaged one on.
+        files = base.recorded_files()
+        check_files(base.path, files)
+    except DamagedIndex as exc:
+        log.warning("index %s is damaged (%s): a full build", base.path.name, exc)
+        return build()
+    return _update(
+        catalog,
+        index_dir,
+        base,
+        state,
+        changed,
+        removed,
+        store,
+        progress,
+        fingerprints,
+        (identity, as_of, files or {}),
+    )
+
+
+def _base_version(index_dir: Path, identity: str | None) -> IndexInfo | None:
+    """The version an update starts from: the live one, or the newest of the same catalog."""
+    live = current_version(index_dir)
+    if live is not None and live.belongs_to(identity):
+        return live if live.format == INDEX_FORMAT else None
+    versions = own_versions(index_dir, identity)
+    return versions[0] if versions else None
 
 
 def _update(
     catalog: Catalog,
     index_dir: Path,
     live: IndexInfo,
-    state: Any,
+    state: TalkState,
     changed: list[str],
     removed: list[str],
     store: _Store,
     progress: Callable[[int], Any] | None,
     fingerprints: dict[str, Fingerprint],
+    origin: tuple[str | None, float, dict[str, Any]],
 ) -> IndexInfo:
+    identity, as_of, checked = origin
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = index_dir / f"v{stamp}-{catalog.digest}"
     building = index_dir / f".building-{target.name}-{os.getpid()}"
     building.mkdir()
+    linked: dict[str, tuple[int, list[Any]]] = {}  # checked files linked: not hashed again
     try:
-        for path in _whoosh_files(live.path):
+        carried = [live.path / name for name in CARRIED if (live.path / name).exists()]
+        for path in [*_whoosh_files(live.path), *carried]:
             _link(path, building / path.name)
-        for name in CARRIED:
-            if (live.path / name).exists():
-                _link(live.path / name, building / name)
+            if path.name in checked:
+                linked[path.name] = (path.stat().st_ino, checked[path.name])
         whoosh_fixes.apply()
         ix = whoosh_index.open_dir(str(building))
         records = {slug: record for slug, (_, record) in state.talks.items()}
@@ -210,11 +268,13 @@ def _update(
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "format": INDEX_FORMAT,
             "vod": __version__,
+            "catalog": identity,
+            "catalog_as_of": as_of,
             "updated_from": live.path.name,
             "changed": len(changed),
             "removed": len(removed),
         }
-        info = complete_version(index_dir, building, target, meta)
+        info = complete_version(index_dir, building, target, meta, linked)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise

@@ -12,16 +12,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
 from vod import heap
-from vod.errors import IndexNotBuilt, QueryError
+from vod.errors import IndexDamaged, IndexNotBuilt, QueryError
 from vod.index import budget, guards
-from vod.index.build import IndexInfo, current_version, write_lease
+from vod.index.build import IndexInfo, write_lease
 from vod.index.collect import Matches, browse, collect, field_terms, first
 from vod.index.facets import FACETS_FILE, Facet, FacetTable, Filters
+from vod.index.files import open_version_index
+from vod.index.guard import VersionGuard
 from vod.index.query import (
     ParsedQuery,
     clean_query,
@@ -134,7 +135,7 @@ class _Open:
 
 
 def _open_version(info: IndexInfo) -> _Open:
-    ix = whoosh_index.open_dir(str(info.path))
+    ix = open_version_index(info.path)  # no memory map: a damaged file cannot kill us (files.py)
     searcher = ix.searcher()
     try:
         reader = searcher.reader()
@@ -177,8 +178,11 @@ def _warm(opened: _Open, replaced: bool) -> None:
 class SearchIndex:
     """The live index of one index folder, safe to share between a process's threads."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, catalog: str | None = None) -> None:
         self.index_dir = index_dir
+        # Only versions of this catalog (its identity, identity.py), with intact files, are
+        # opened; None serves any catalog's (the library used directly).
+        self.guard = VersionGuard(index_dir, catalog)
         self._open: _Open | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -196,14 +200,18 @@ class SearchIndex:
             if self._open is not None and now - self._checked < POINTER_CHECK_EVERY:
                 return self._open
             self._checked = now
-            info = current_version(self.index_dir)
+            damaged = self._open is not None and not self.guard.verify(
+                self._open.info,
+                checksums=False,  # sizes only: a few stat calls a second
+            )
+            info = self.guard.choose()
             if info is None:
-                if self._open is not None:
+                if self._open is not None and not damaged:
                     return self._open  # pointer unreadable for a moment: keep serving
-                raise IndexNotBuilt(f"no index under {self.index_dir}; run `vod index`")
+                raise self._unavailable()
             if self._open is not None and self._open.info.path == info.path:
                 return self._open
-            if self._open is not None and not wait:
+            if self._open is not None and not wait and not damaged:
                 if self._opening != info.path:
                     self._opening = info.path
                     threading.Thread(
@@ -212,10 +220,35 @@ class SearchIndex:
                 return self._open
         return self._switch(info)
 
+    def _unavailable(self) -> IndexNotBuilt:
+        """The error a search gets when no version can serve, saying why."""
+        if self.guard.damaged:
+            detail = "; ".join(f"{n}: {p}" for n, p in sorted(self.guard.damaged.items()))
+            return IndexDamaged(f"the index under {self.index_dir} is damaged ({detail})")
+        if self.guard.mismatch:
+            return IndexNotBuilt(self.guard.mismatch)
+        return IndexNotBuilt(f"no index under {self.index_dir}; run `vod index`")
+
+    def _verified(self, info: IndexInfo) -> IndexInfo:
+        """Return `info` when its files are intact, else the newest intact version to serve."""
+        while not self.guard.verify(info):  # before Whoosh reads (unpickles) anything of it
+            fallback = self.guard.choose()
+            if fallback is None:
+                raise self._unavailable()
+            info = fallback
+        return info
+
     def _switch(self, info: IndexInfo) -> _Open:
         """Open version `info`, make it the live one and close the one it replaces."""
         try:
+            info = self._verified(info)
             opened = _open_version(info)
+        except IndexNotBuilt:
+            with self._lock:
+                self._opening = None
+                if self._open is not None and not self.guard.is_damaged(self._open.info):
+                    return self._open
+            raise
         except Exception:  # pruned or damaged between the pointer read and the open
             with self._lock:
                 self._opening = None
@@ -256,6 +289,28 @@ class SearchIndex:
         finally:
             current.lock.release()
 
+    @contextmanager
+    def _checking(self, opened: _Open) -> Iterator[None]:
+        """Turn a failure to read a damaged version into IndexDamaged, and stop serving it."""
+        try:
+            yield
+        except (QueryError, IndexNotBuilt):
+            raise
+        except Exception as exc:
+            if self.guard.verify(opened.info):
+                raise  # its files are intact: a bug, not damage
+            with self._lock:
+                self._checked = 0.0  # the next call takes another version, if one is intact
+            raise IndexDamaged(f"index {opened.info.path.name} is damaged: {exc!r}") from None
+
+    def health(self) -> dict[str, Any]:
+        """What /healthz reports about the index (index/guard.py)."""
+        try:
+            serving: IndexInfo | None = self._current(wait=False).info
+        except IndexNotBuilt:
+            serving = None
+        return self.guard.health(serving)
+
     @property
     def info(self) -> IndexInfo:
         """The live version (a newer one the pointer names is opened in the background)."""
@@ -283,12 +338,13 @@ class SearchIndex:
         per_page = max(1, min(per_page, 100))
         # An index version never changes, so its answers stay right while it is open. The
         # same query arriving many times at once (a link shared, a load test) is searched once.
-        results, kept = opened.results.get_or_make(
-            (raw, page, per_page, filters, sort),
-            lambda: self._search(raw, page, per_page, filters, sort, started),
-            keep=lambda r: not r.partial,  # a search cut short by its budget may do better
-            wait=FLIGHT_WAIT,
-        )
+        with self._checking(opened):
+            results, kept = opened.results.get_or_make(
+                (raw, page, per_page, filters, sort),
+                lambda: self._search(raw, page, per_page, filters, sort, started),
+                keep=lambda r: not r.partial,  # a search cut short by its budget may do better
+                wait=FLIGHT_WAIT,
+            )
         return replace(results, took_ms=(time.perf_counter() - started) * 1000) if kept else results
 
     def _search(
@@ -426,7 +482,7 @@ class SearchIndex:
         """Return the transcript cues of a talk (empty when it has no captions indexed)."""
         for _ in range(2):  # a version closed between the look and the lock: take the new one
             current = self._current(wait=False)
-            with current.lookup_lock:
+            with current.lookup_lock, self._checking(current):
                 if not current.closed:
                     stored = current.lookup.document(slug=slug)
                     return cues_from_record(stored.get("cues")) if stored else ()
@@ -434,7 +490,9 @@ class SearchIndex:
 
     def suggest(self, prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
         """Return titles and speaker names with a word starting with `prefix`."""
-        return self._current().suggester().suggest(prefix, limit)
+        current = self._current()
+        with self._checking(current):
+            return current.suggester().suggest(prefix, limit)
 
     def unrecorded(self) -> frozenset[str]:
         """Return the talks whose recording was not in the store when this version was built.

@@ -9,10 +9,15 @@ Measured on the pyvideo corpus (21,700 talks, BENCHMARKS.md): a default Whoosh w
   search as fast as one (bench/bench_index.py measures both).
 - More memory per writer (1 GB) before postings spill to disk and have to be merged back.
 - A fix to Whoosh's per-posting file checks (whoosh_fixes.py): a commit three times faster.
+
+A writer process that cannot write (disk full, no permission) exits quietly with the error's
+number, and the build fails with that error as one line: Whoosh itself would print the
+process's traceback, then commit the index without its documents (issue 10, item 8).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import Any
 
@@ -33,13 +38,58 @@ def fast_writer(ix: Any, documents: int, parallel: bool = True) -> Any:
     whoosh_fixes.apply()
     procs = min(PROCS, os.cpu_count() or 1)
     if parallel and documents >= PARALLEL_FROM and procs > 1:
+        _quiet_subwriters()
         return ix.writer(procs=procs, limitmb=PARALLEL_LIMIT_MB, multisegment=True)
     return ix.writer(limitmb=LIMIT_MB)
 
 
 def commit(writer: Any) -> None:
-    """Commit a writer from `fast_writer`: one segment from one process, as many as processes."""
+    """Commit a writer from `fast_writer`: one segment from one process, as many as processes.
+
+    Raises OSError when a writer process failed to write its segment.
+    """
     from whoosh.multiproc import MpWriter
 
     # Optimizing would merge the processes' segments, taking longer than the build itself.
     writer.commit(optimize=not isinstance(writer, MpWriter))
+    for task in getattr(writer, "tasks", []):
+        if task.exitcode:
+            code = task.exitcode
+            text = os.strerror(code) if code in errno.errorcode else f"exit status {code}"
+            raise OSError(code, f"an index writer process failed: {text}")
+
+
+def cancel(writer: Any) -> None:
+    """Cancel a writer from `fast_writer`, stopping its processes (Whoosh leaves them waiting)."""
+    try:
+        writer.cancel()
+    except Exception:  # committed already (a writer process failed): nothing left to undo
+        pass
+    finally:
+        for task in getattr(writer, "tasks", []):
+            if task.is_alive():
+                task.terminate()
+            task.join()
+
+
+_quieted = False
+
+
+def _quiet_subwriters() -> None:
+    """Make a writer process that hits an OSError exit with its number, without a traceback."""
+    global _quieted
+    if _quieted:
+        return
+    _quieted = True
+    from whoosh.multiproc import SubWriterTask
+
+    original = SubWriterTask.run
+
+    def run(self: Any) -> None:
+        try:
+            original(self)
+        except OSError as exc:
+            code = exc.errno if exc.errno and 0 < exc.errno < 256 else 1
+            os._exit(code)  # the parent reports it (commit above); no second message
+
+    SubWriterTask.run = run
