@@ -99,4 +99,6 @@ def test_installed_package_serves_pages_outside_checkout(
     result = _run(installed, tmp_path, "-m", "vod", "serve", "--get", path)
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout
-    assert (tmp_path / "index" / "CURRENT").is_file()  # built in the working folder
+    # Built in the working folder, in the folder of its catalog (issue 10: one per catalog).
+    (pointer,) = (tmp_path / "index").glob("catalog-*/CURRENT")
+    assert pointer.is_file()

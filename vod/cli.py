@@ -14,7 +14,7 @@ import click
 
 from vod import __version__
 from vod.config import SETTINGS, Settings
-from vod.errors import CatalogError, ConfigError, QueryError, StorageUnavailable, VodError
+from vod.errors import CatalogError, ConfigError, StorageUnavailable, VodError
 
 log = logging.getLogger("vod")
 BUILD_NICENESS = 10  # added to the niceness of `vod index` and its writer processes
@@ -68,8 +68,8 @@ def _load(settings: Settings) -> Any:
         raise click.ClickException(str(exc)) from None
 
 
-def _build(settings: Settings, catalog: Any, full: bool = False) -> Any:
-    from vod.index.build import index_error
+def _build(settings: Settings, catalog: Any, full: bool = False, serving: bool = False) -> Any:
+    from vod.index.build import NewerIndexLive, index_error
     from vod.index.incremental import update_index
     from vod.progress import progress
     from vod.storage import storage_from_settings
@@ -92,6 +92,11 @@ def _build(settings: Settings, catalog: Any, full: bool = False) -> Any:
                 source=settings.catalog,
                 waiting=lambda message: click.echo(f"{message}...", err=True),
             )
+    except NewerIndexLive as exc:
+        if not serving:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{exc}; serving it.", err=True)  # a newer index is fine to serve
+        return None
     except (OSError, VodError) as exc:  # disk full, no permission, another catalog's index
         raise click.ClickException(index_error(exc, settings.index_dir)) from None
 
@@ -146,19 +151,20 @@ def serve(
         settings = _follow_snapshots(settings)
         catalog = settings.catalog  # workers read it from the environment
     loaded = _load(settings)
-    state = index_state(settings.index_dir, loaded)
+    state = index_state(settings.index_dir, loaded, settings.catalog)
     if state != "current" and not index_from_s3:
         click.echo(f"The index is {state}; building it first.", err=True)
-        _build(settings, loaded)
+        _build(settings, loaded, serving=True)
     if get_path is not None:
         _get(settings, get_path)
         return
     import uvicorn
 
-    # Workers read their settings from the environment: pass the CLI's choices on.
+    # Workers read their settings from the environment: pass the CLI's choices on (the
+    # index folder as chosen here, which may follow the catalog: config.default_index_dir).
     for name, value in (
         ("VOD_CATALOG", catalog),
-        ("VOD_INDEX_DIR", index_dir),
+        ("VOD_INDEX_DIR", settings.index_dir),
         ("VOD_MEDIA_DIR", media_dir),
     ):
         if value is not None:
@@ -202,39 +208,52 @@ def serve(
 def _follow_snapshots(settings: Settings) -> Settings:
     """Fetch the newest published snapshot, start polling for newer ones, and return the
     settings that serve it (the catalog is read from the snapshot)."""
-    from vod.index import current_version
     from vod.snapshots import (
         SnapshotError,
         SnapshotPoller,
         fetch,
         live_catalog_path,
         snapshot_store,
+        verify_local,
     )
 
     if not settings.s3_bucket:
         raise click.ClickException("--index-from-s3 needs VOD_S3_BUCKET")
-    store = snapshot_store(settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout)
+    if not settings.snapshot_key:
+        raise click.ClickException(
+            "--index-from-s3 needs VOD_SNAPSHOT_KEY, the key snapshots are signed with"
+        )
+    store = snapshot_store(
+        settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout, settings.snapshot_key
+    )
     try:
         info = fetch(store, settings.index_dir)
         click.echo(f"Index snapshot {info.path.name}: {info.documents} talks.", err=True)
     except SnapshotError as exc:
-        if current_version(settings.index_dir) is None:
-            raise click.ClickException(f"{exc}; no earlier snapshot to serve") from None
-        click.echo(f"Warning: {exc}; serving the snapshot already here.", err=True)
+        try:
+            here = verify_local(settings.index_dir, settings.snapshot_key)
+        except SnapshotError as local:
+            raise click.ClickException(
+                f"{exc}; no valid snapshot here to serve ({local})"
+            ) from None
+        click.echo(f"Warning: {exc}; serving the snapshot here ({here.path.name}).", err=True)
     # A daemon thread in the serving (or supervising) process: it lives as long as the server.
     SnapshotPoller(store, settings.index_dir, settings.index_poll).start()
-    return settings.replace(catalog=live_catalog_path(settings.index_dir))
+    # The index folder stays where it is: it no longer follows the catalog's place.
+    return settings.replace(
+        catalog=live_catalog_path(settings.index_dir), index_dir=settings.index_dir
+    )
 
 
 def _get(settings: Settings, path: str) -> None:
-    from starlette.testclient import TestClient
+    from vod.web.smoke import StartupFailed, get
 
-    from vod.web.app import create_app
-
-    with TestClient(create_app(settings)) as client:
-        response = client.get(path, follow_redirects=False)
-    click.echo(response.text)
-    if response.status_code >= 400:
+    try:
+        status, text = get(settings, path)
+    except (StartupFailed, VodError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(text)
+    if status >= 400:
         raise SystemExit(1)
 
 
@@ -262,6 +281,10 @@ def index_command(publish: bool, full: bool, catalog: Path | None, index_dir: Pa
     settings = _settings(catalog=catalog, index_dir=index_dir)
     if publish and not settings.s3_bucket:
         raise click.ClickException("--publish needs VOD_S3_BUCKET")
+    if publish and not settings.snapshot_key:
+        raise click.ClickException(
+            "--publish needs VOD_SNAPSHOT_KEY: hosts serve only snapshots signed with it"
+        )
     loaded = _load(settings)
     info = _build(settings, loaded, full=full)
     click.echo(f"Index {info.path.name}: {info.documents} talks, now live.")
@@ -272,10 +295,15 @@ def index_command(publish: bool, full: bool, catalog: Path | None, index_dir: Pa
         from vod.snapshots import snapshot_store
 
         assert settings.s3_bucket is not None
-        store = snapshot_store(settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout)
+        store = snapshot_store(
+            settings.s3_bucket,
+            settings.index_s3_prefix,
+            settings.s3_timeout,
+            settings.snapshot_key,
+        )
         try:
             version = publish_snapshot(store, info, settings.catalog)
-        except (BotoCoreError, ClientError) as exc:
+        except (BotoCoreError, ClientError, VodError) as exc:
             raise click.ClickException(f"publishing the snapshot failed: {exc}") from None
         click.echo(f"Published snapshot {version} to s3://{store.bucket}/{store.key(version)}")
 
@@ -408,15 +436,17 @@ def search(
     import html
     import re
 
+    from vod.config import catalog_identity
     from vod.index import SearchIndex, index_state
 
     settings = _settings(catalog=catalog, index_dir=index_dir)
     loaded = _load(settings)
-    if index_state(settings.index_dir, loaded) != "current":
-        _build(settings, loaded)
+    if index_state(settings.index_dir, loaded, settings.catalog) != "current":
+        _build(settings, loaded, serving=True)
     try:
-        results = SearchIndex(settings.index_dir).search(query, page=page)
-    except QueryError as exc:
+        own = catalog_identity(settings.catalog)  # never another catalog's index (issue 10)
+        results = SearchIndex(settings.index_dir, own).search(query, page=page)
+    except VodError as exc:  # a query it cannot run, no index, a damaged one
         raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import re
@@ -16,6 +17,38 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # The catalog a fresh clone (or a plain `pip install`) serves with no settings at all.
 BUNDLED_CATALOG = PACKAGE_DIR / "bundled" / "catalog"
 STATIC_DIR = PACKAGE_DIR / "static"
+
+
+# Each catalog gets its own index folder under this one when VOD_INDEX_DIR is not set.
+INDEX_ROOT = Path("index")
+_KEYED_INDEX_DIR = Path("index")  # the default by identity: replaced by INDEX_ROOT/<catalog key>
+
+
+def catalog_identity(path: Path) -> str:
+    """Return what identifies a catalog: its absolute, normalized path (symlinks kept).
+
+    Its digest changes with every edit, its place does not. A snapshot host reads its catalog
+    through a link that moves to each new snapshot, and it stays the same catalog.
+    """
+    return os.path.normpath(os.path.abspath(path))
+
+
+def default_index_dir(catalog: Path) -> Path:
+    """Return the index folder of a catalog when VOD_INDEX_DIR is not set: one per catalog.
+
+    Two catalogs served from one folder once shared `index/` and its CURRENT pointer, so
+    indexing one switched the other's server to it (issue 10, item 1).
+    """
+    identity = catalog_identity(catalog)
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(identity).stem).strip("-")[:40] or "catalog"
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()
+    return INDEX_ROOT / f"{name}-{digest[:10]}"
+
+
+def _secret_key(name: str, raw: str) -> str:
+    if len(raw) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters (try `openssl rand -hex 32`)")
+    return raw
 
 
 def _templates_dir() -> Path:
@@ -133,8 +166,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "index_dir",
         "VOD_INDEX_DIR",
-        "index",
-        "Folder holding the Whoosh index versions.",
+        None,
+        "Folder holding the Whoosh index versions (default: index/<catalog name>-<hash of "
+        "its path>, one folder per catalog).",
         lambda n, v: Path(v),
     ),
     Setting(
@@ -179,6 +213,14 @@ SETTINGS: tuple[Setting, ...] = (
         "VOD_INDEX_S3_PREFIX",
         "_vod-index",
         "Key prefix of published index snapshots in VOD_S3_BUCKET (vod index --publish).",
+    ),
+    Setting(
+        "snapshot_key",
+        "VOD_SNAPSHOT_KEY",
+        None,
+        "Secret (32+ characters) that signs published index snapshots (HMAC-SHA256) and that "
+        "hosts verify them with; never store it in the bucket.",
+        _secret_key,
     ),
     Setting(
         "index_poll",
@@ -234,7 +276,7 @@ class Settings:
     """Everything vod reads from its environment, typed and defaulted."""
 
     catalog: Path = BUNDLED_CATALOG
-    index_dir: Path = Path("index")
+    index_dir: Path = _KEYED_INDEX_DIR  # unless given: default_index_dir(catalog)
     media_dir: Path = Path("media")
     s3_bucket: str | None = None
     s3_prefix: str = ""
@@ -242,6 +284,7 @@ class Settings:
     presign_expiry: int = 3600
     s3_timeout: float = 2.0
     index_s3_prefix: str = "_vod-index"
+    snapshot_key: str | None = field(default=None, repr=False)
     index_poll: float = 30.0
     base_url: str | None = None
     admin_token: str | None = field(default=None, repr=False)
@@ -251,6 +294,13 @@ class Settings:
     header_timeout: float = 10.0
     templates_dir: Path = field(default_factory=_templates_dir)
     static_dir: Path = STATIC_DIR
+    # The index folder was not given: it follows the catalog (see replace).
+    index_dir_keyed: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.index_dir is _KEYED_INDEX_DIR:  # identity: an explicit Path("index") is kept
+            object.__setattr__(self, "index_dir", default_index_dir(self.catalog))
+            object.__setattr__(self, "index_dir_keyed", True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -279,6 +329,8 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed."""
-        current = {f.name: getattr(self, f.name) for f in fields(self)}
+        current = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+        if self.index_dir_keyed and "index_dir" not in changes:
+            current["index_dir"] = _KEYED_INDEX_DIR  # another catalog, another folder
         current.update(changes)
         return Settings(**current)

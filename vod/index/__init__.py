@@ -2,6 +2,7 @@
 
 from vod.index.build import IndexInfo, build_index, current_version, index_state, prune_versions
 from vod.index.facets import Facet, FacetValue, Filters, QueryParams
+from vod.index.incremental import update_at_startup, update_index
 from vod.index.searcher import MAX_PAGE, SORTS, Hit, SearchIndex, SearchResults
 from vod.index.snippets import SaidAt
 from vod.index.suggest import Suggestion
@@ -30,4 +31,6 @@ __all__ = [
     "current_version",
     "index_state",
     "prune_versions",
+    "update_at_startup",
+    "update_index",
 ]

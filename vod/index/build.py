@@ -35,10 +35,10 @@ from urllib.parse import urlsplit
 from whoosh import index as whoosh_index
 
 from vod import __version__
+from vod.config import catalog_identity
 from vod.errors import StorageUnavailable, VodError
 from vod.index.facets import FACETS_FILE, facet_record, facets_file
 from vod.index.fingerprints import write_talk_state
-from vod.index.identity import catalog_identity
 from vod.index.integrity import fsync_path, fsync_tree, record_files
 from vod.index.lock import build_lock
 from vod.index.schema import FIELD_BOOSTS, TEXT_ANALYZER, make_schema, talk_document
@@ -73,6 +73,10 @@ IndexState = Literal["missing", "stale", "current"]
 
 class IndexConflict(VodError):
     """A build that must not replace the live version (another catalog's, or a newer one)."""
+
+
+class NewerIndexLive(IndexConflict):
+    """The live version was built from a later read of the same catalog."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +190,7 @@ def check_replaceable(index_dir: Path, identity: str | None, as_of: float) -> No
             )
         return
     if live.catalog_as_of > as_of:
-        raise IndexConflict(
+        raise NewerIndexLive(
             f"the live index {live.path.name} was built from a later read of the catalog; "
             "this build would go back to an older one, so it was not made live"
         )

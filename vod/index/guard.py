@@ -82,7 +82,10 @@ class VersionGuard:
             detail = next(iter(self.damaged.values()), None) or self.mismatch
             if status == "missing":
                 detail = f"no index under {self.index_dir}; run `vod index`"
-            return {"status": status, "detail": detail, "damaged": sorted(self.damaged)}
+            missing: dict[str, Any] = {"status": status, "detail": detail}
+            if self.damaged:
+                missing["damaged"] = sorted(self.damaged)
+            return missing
         body: dict[str, Any] = {
             "status": "ok",
             "version": serving.path.name,

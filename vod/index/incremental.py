@@ -43,15 +43,18 @@ from typing import TYPE_CHECKING, Any
 from whoosh import index as whoosh_index
 
 from vod import __version__
+from vod.config import catalog_identity
 from vod.index import whoosh_fixes
 from vod.index.build import (
     INDEX_FORMAT,
     IndexInfo,
+    NewerIndexLive,
     _Store,
     build_locked,
     check_replaceable,
     complete_version,
     current_version,
+    index_state,
     own_versions,
     point_to,
     prune_versions,
@@ -65,7 +68,6 @@ from vod.index.fingerprints import (
     talk_fingerprint,
     write_talk_state,
 )
-from vod.index.identity import catalog_identity
 from vod.index.integrity import DamagedIndex, check_files
 from vod.index.lock import build_lock
 from vod.index.scoring import FREQUENT_FILE
@@ -125,6 +127,24 @@ def update_index(
     with build_lock(index_dir, waiting=waiting), _collector_paused():
         check_replaceable(index_dir, identity, as_of)
         return _update_index(catalog, index_dir, progress, storage, full, parallel, identity, as_of)
+
+
+def update_at_startup(
+    catalog: Catalog, index_dir: Path, source: Path, storage: Storage | None = None
+) -> None:
+    """Bring the index up to date at a server's start-up, as `vod index` does (incremental).
+
+    A live version made from a later read of the catalog is kept; a folder whose live version
+    belongs to another catalog that a running server uses raises IndexConflict.
+    """
+    state = index_state(index_dir, catalog, source)
+    if state == "current":
+        return  # each worker starts here: no fingerprints compared when nothing changed
+    log.info("index is %s; bringing it up to date with the catalog", state)
+    try:
+        update_index(catalog, index_dir, storage=storage, source=source)
+    except NewerIndexLive as exc:
+        log.info("%s", exc)
 
 
 @contextmanager

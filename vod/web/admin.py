@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse, Response
 
 import vod
 from vod.config import Settings
-from vod.errors import CatalogError, IndexNotBuilt
+from vod.errors import CatalogError
+from vod.snapshots import snapshot_health
 from vod.web.state import AppState, vod_state
 
 log = logging.getLogger(__name__)
@@ -129,16 +130,8 @@ def reindex(request: Request) -> Response:
 def healthz(request: Request) -> Response:
     """Report the catalog, the live index and the store; 200 while the site can serve."""
     state = vod_state(request)
-    try:
-        info = state.search.info
-        index: dict[str, Any] = {
-            "status": "ok",
-            "version": info.path.name,
-            "documents": info.documents,
-            "built_at": info.built_at,
-        }
-    except IndexNotBuilt as exc:
-        index = {"status": "missing", "detail": str(exc)}
+    # ok, fallback (a damaged version skipped), mismatch (another catalog's), damaged, missing
+    index = state.search.health()
     storage = state.recordings.health()
     catalog = state.catalog
     catalog_error = state.live_catalog.error
@@ -155,5 +148,10 @@ def healthz(request: Request) -> Response:
         "index": index,
         "storage": storage,
     }
+    snapshots = snapshot_health(state.settings.index_dir)  # on `vod serve --index-from-s3`
+    if snapshots is not None:
+        body["snapshots"] = snapshots
+        if snapshots.get("status") != "ok":
+            body["status"] = "degraded"
     # Degraded storage keeps the site up: the load balancer should keep sending traffic.
     return JSONResponse(body, headers={"Cache-Control": "no-store"})

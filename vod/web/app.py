@@ -18,12 +18,13 @@ from starlette.templating import Jinja2Templates
 
 from vod import __version__, heap
 from vod.catalog import Catalog, catalog_cache_dir, load_catalog_cached
-from vod.config import Settings
+from vod.config import Settings, catalog_identity
 from vod.errors import IndexNotBuilt, NotFound
-from vod.index import SearchIndex, build_index, index_state
+from vod.index import SearchIndex, update_at_startup
 from vod.listing import thumbnails_for
 from vod.media.live import MediaFollower
 from vod.providers import frame_sources
+from vod.snapshots import is_snapshot_host
 from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
 from vod.urls import SiteUrls
@@ -75,12 +76,19 @@ def _absolute_url(context: Any, path: str) -> str:
 
 
 def prepare_index(settings: Settings, catalog: Catalog) -> None:
-    """Build the index when it is missing or was built from another catalog."""
-    state = index_state(settings.index_dir, catalog)
-    if state != "current":
-        log.info("index is %s; building it from the catalog", state)
-        # The store lets the build index captions and know which recordings exist (issue #3).
-        build_index(catalog, settings.index_dir, storage=storage_from_settings(settings))
+    """Bring the index up to date with the catalog (incremental), unless snapshots feed it."""
+    if is_snapshot_host(settings):
+        return  # only a verified snapshot moves this index (vod/snapshots.py)
+    # The store lets the build index captions and know which recordings exist (issue #3).
+    update_at_startup(
+        catalog, settings.index_dir, settings.catalog, storage_from_settings(settings)
+    )
+
+
+def search_index(settings: Settings) -> SearchIndex:
+    """Open the index for searching: only versions of this server's catalog (issue 10, #1)."""
+    own = None if is_snapshot_host(settings) else catalog_identity(settings.catalog)
+    return SearchIndex(settings.index_dir, own)
 
 
 def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlette:
@@ -108,7 +116,7 @@ def create_app(settings: Settings, *, catalog: Catalog | None = None) -> Starlet
                 cache_dir=cache_dir,
                 media=media,
             ),
-            search=SearchIndex(settings.index_dir),
+            search=search_index(settings),
             recordings=Recordings(storage),
             templates=make_templates(settings),
         )
