@@ -1,4 +1,8 @@
-"""Index snapshots in S3 (moto's standalone server): publish, fetch, reject corrupt ones."""
+"""Index snapshots in S3 (moto's standalone server): publish, fetch, reject corrupt ones.
+
+Snapshots are signed with VOD_SNAPSHOT_KEY; a forged or unsigned one never reaches anything
+that could run code on a host (issue 10, item 4).
+"""
 
 from __future__ import annotations
 
@@ -28,22 +32,27 @@ from vod.index import IndexInfo, SearchIndex, build_index, current_version
 from vod.snapshots import (
     LATEST,
     MANIFEST,
+    SIGNATURE,
     SnapshotError,
     SnapshotPoller,
     SnapshotStore,
     fetch,
     live_catalog_path,
     publish,
+    sign,
+    snapshot_health,
 )
 
 pytestmark = pytest.mark.s3
+
+KEY = "k" * 32 + "-test-only-snapshot-key"  # a test-only secret
 
 
 @pytest.fixture
 def store(moto_server: MotoServer) -> Iterator[SnapshotStore]:  # noqa: F811
     client = moto_server.client()
     with contextlib.closing(client):
-        yield SnapshotStore(client, moto_server.new_bucket(), "_vod-index")
+        yield SnapshotStore(client, moto_server.new_bucket(), "_vod-index", secret=KEY)
 
 
 @pytest.fixture
@@ -135,8 +144,11 @@ def test_manifest_cannot_write_outside_the_index(
         "documents": 1,
         "files": [{"name": "files/../../escaped", "size": 1, "sha256": "0"}],
     }
+    body = json.dumps(evil).encode()
+    store.client.put_object(Bucket=store.bucket, Key=store.key(version, MANIFEST), Body=body)
+    # Signed with the key: even a manifest from the publisher cannot write outside the index.
     store.client.put_object(
-        Bucket=store.bucket, Key=store.key(version, MANIFEST), Body=json.dumps(evil).encode()
+        Bucket=store.bucket, Key=store.key(version, SIGNATURE), Body=sign(KEY, body).encode()
     )
     with pytest.raises(SnapshotError, match="unsafe"):
         fetch(store, tmp_path / "host-index")
@@ -178,6 +190,7 @@ def test_cli_publish_and_serve_from_s3(
     bucket = moto_server.new_bucket()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
     monkeypatch.setenv("VOD_S3_BUCKET", bucket)
+    monkeypatch.setenv("VOD_SNAPSHOT_KEY", KEY)
     result = CliRunner().invoke(
         cli.main,
         [
@@ -197,6 +210,7 @@ def test_cli_publish_and_serve_from_s3(
         AWS_ENDPOINT_URL=moto_server.endpoint,
         VOD_S3_BUCKET=bucket,
         VOD_MEDIA_DIR=str(tmp_path / "media"),
+        VOD_SNAPSHOT_KEY=KEY,
     )
     host = tmp_path / "host"
     host.mkdir()
@@ -219,3 +233,128 @@ def test_cli_publish_and_serve_from_s3(
             health = json.load(response)
     assert health["index"]["status"] == "ok"
     assert health["catalog"]["status"] == "ok"
+
+
+# ---- signatures (issue 10, item 4) ----------------------------------------------------------
+
+PICKLE_BOMB = b"cos\nsystem\n(S'touch {marker}'\ntR."  # runs a command when unpickled
+
+
+def _forge(store: SnapshotStore, info, catalog: Path, marker: Path, key: str | None) -> str:
+    """Publish a well-formed snapshot whose Whoosh TOC runs a command when unpickled."""
+    toc = next(info.path.glob("_MAIN_*.toc"))
+    toc.write_bytes(PICKLE_BOMB.replace(b"{marker}", str(marker).encode()))
+    forger = SnapshotStore(store.client, store.bucket, store.prefix, secret=key or "x" * 40)
+    version = publish(forger, info, catalog)
+    if key is None:
+        store.client.delete_object(Bucket=store.bucket, Key=store.key(version, SIGNATURE))
+    return version
+
+
+@pytest.mark.parametrize("forger_key", [None, "a-key-the-forger-guessed-wrongly-0123"])
+def test_a_forged_snapshot_is_refused_before_anything_is_opened(
+    store: SnapshotStore, built, tmp_path: Path, forger_key: str | None
+) -> None:
+    catalog, info = built
+    publish(store, info, catalog)
+    host = tmp_path / "host-index"
+    first = fetch(store, host)
+    newer = build_index(load_catalog(catalog), tmp_path / "builder-index")
+    marker = tmp_path / "code-ran"
+    version = _forge(store, newer, catalog, marker, forger_key)
+    with pytest.raises(SnapshotError, match=r"not signed|wrong signature"):
+        fetch(store, host)
+    assert current_version(host) == first  # the previous version keeps serving
+    assert not (host / version).exists()
+    assert SearchIndex(host).search("ada").total >= 1
+    assert not marker.exists()  # nothing of the forged snapshot was unpickled
+    health = snapshot_health(host)
+    assert health is not None and health["status"] == "rejected" and version in health["detail"]
+
+
+def test_publishing_without_a_key_refuses(store: SnapshotStore, built) -> None:
+    catalog, info = built
+    unkeyed = SnapshotStore(store.client, store.bucket, store.prefix)
+    with pytest.raises(SnapshotError, match="VOD_SNAPSHOT_KEY"):
+        publish(unkeyed, info, catalog)
+    assert _keys(store) == set()
+
+
+def test_a_host_never_goes_back_to_an_older_snapshot(
+    store: SnapshotStore, built, tmp_path: Path
+) -> None:
+    catalog, info = built
+    newer = build_index(load_catalog(catalog), tmp_path / "builder-index")
+    publish(store, newer, catalog)
+    host = tmp_path / "host-index"
+    fetch(store, host)
+    publish(store, info, catalog)  # LATEST now names an older (signed) version: a replay
+    with pytest.raises(SnapshotError, match="older"):
+        fetch(store, host)
+    assert current_version(host).path.name == newer.path.name
+
+
+def test_cli_refuses_to_publish_or_serve_snapshots_without_a_key(
+    moto_server: MotoServer,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    isolate_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    monkeypatch.setenv("VOD_S3_BUCKET", moto_server.new_bucket())
+    for args in (["index", "--publish"], ["serve", "--index-from-s3"]):
+        result = CliRunner().invoke(
+            cli.main, [*args, "--catalog", str(SAMPLE_CATALOG), "--index-dir", str(tmp_path / "i")]
+        )
+        assert result.exit_code == 1
+        assert "needs VOD_SNAPSHOT_KEY" in result.output and "Traceback" not in result.output
+
+
+def test_a_host_with_no_valid_snapshot_exits_with_a_message(
+    moto_server: MotoServer,  # noqa: F811
+    store: SnapshotStore,
+    built,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog, info = built
+    _forge(store, info, catalog, tmp_path / "code-ran", "a-key-the-forger-guessed-wrongly-0123")
+    isolate_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
+    monkeypatch.setenv("VOD_S3_BUCKET", store.bucket)
+    monkeypatch.setenv("VOD_SNAPSHOT_KEY", KEY)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: None)
+    result = CliRunner().invoke(
+        cli.main, ["serve", "--index-from-s3", "--index-dir", str(tmp_path / "host")]
+    )
+    assert result.exit_code == 1, result.output
+    assert "wrong signature" in result.output and "no valid snapshot here" in result.output
+    assert not (tmp_path / "code-ran").exists()
+
+
+def test_a_host_serves_its_verified_snapshot_when_the_bucket_is_down(
+    moto_server: MotoServer,  # noqa: F811
+    store: SnapshotStore,
+    built,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog, info = built
+    publish(store, info, catalog)
+    host = tmp_path / "host"
+    fetch(store, host)
+    isolate_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens
+    monkeypatch.setenv("VOD_S3_BUCKET", store.bucket)
+    monkeypatch.setenv("VOD_S3_TIMEOUT", "0.5")
+    monkeypatch.setenv("VOD_SNAPSHOT_KEY", KEY)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: None)
+    monkeypatch.setattr("vod.snapshots.SnapshotPoller.start", lambda self: None)
+    args = ["serve", "--index-from-s3", "--index-dir", str(host)]
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    assert "serving the snapshot here" in result.output
+    # Another key: the snapshot here is not trusted either.
+    monkeypatch.setenv("VOD_SNAPSHOT_KEY", "another-key-" + "z" * 30)
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 1 and "no valid snapshot here" in result.output
