@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SAMPLE_CATALOG
 from starlette.testclient import TestClient
 
-from tests.conftest import SAMPLE_CATALOG
 from vod import cli
 from vod.catalog import load_catalog
 from vod.config import BUNDLED_CATALOG, Settings, catalog_identity, default_index_dir
@@ -99,7 +99,8 @@ def test_a_version_of_another_catalog_is_never_followed(
     with TestClient(create_app(settings)) as client:
         # Its start-up took the folder back (nothing served the other catalog's version)...
         assert client.get("/healthz").json()["index"]["status"] == "ok"
-        assert current_version(shared).catalog == catalog_identity(a)
+        taken_back = current_version(shared)
+        assert taken_back is not None and taken_back.catalog == catalog_identity(a)
         # ...and a pointer moved to it behind its back (an older vod, a hand) is not followed.
         point_to(shared, foreign.path.name)
         body = client.get("/healthz").json()
@@ -162,11 +163,14 @@ def test_start_up_updates_the_index_incrementally(tmp_path: Path) -> None:
     settings = Settings(catalog=catalog, index_dir=index_dir, media_dir=tmp_path / "media")
     with TestClient(create_app(settings)):
         first = current_version(index_dir)
+    assert first is not None
     path = catalog / "testconf-2024.yaml"
     path.write_text(path.read_text().replace("erasure coding", "fountain tables", 1))
     with TestClient(create_app(settings)) as client:
         assert total(client, "fountain tables") == 1
-    meta = json.loads((current_version(index_dir).path / "meta.json").read_text())
+    live = current_version(index_dir)
+    assert live is not None
+    meta = json.loads((live.path / "meta.json").read_text())
     assert (meta["updated_from"], meta["changed"]) == (first.path.name, 1)
     assert meta["catalog"] == catalog_identity(catalog)
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLE_CATALOG
 from starlette.testclient import TestClient
 
-from tests.conftest import SAMPLE_CATALOG
 from vod.catalog import load_catalog
 from vod.config import Settings
 from vod.errors import IndexDamaged
@@ -159,7 +159,9 @@ def test_the_app_answers_503_and_healthz_says_damaged(tmp_path: Path) -> None:
     settings = Settings(index_dir=tmp_path / "index", media_dir=tmp_path / "media")
     with TestClient(create_app(settings)) as client:
         assert client.get("/api/search", params={"q": "snowflake"}).status_code == 200
-        segment = biggest_segment(current_version(settings.index_dir).path)
+        live = current_version(settings.index_dir)
+        assert live is not None
+        segment = biggest_segment(live.path)
         os.truncate(segment, segment.stat().st_size // 3)
         assert client.get("/api/search", params={"q": "llm"}).status_code == 503
         assert client.get("/search", params={"q": "llm"}).status_code == 503

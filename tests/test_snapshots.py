@@ -240,7 +240,9 @@ def test_cli_publish_and_serve_from_s3(
 PICKLE_BOMB = b"cos\nsystem\n(S'touch {marker}'\ntR."  # runs a command when unpickled
 
 
-def _forge(store: SnapshotStore, info, catalog: Path, marker: Path, key: str | None) -> str:
+def _forge(
+    store: SnapshotStore, info: IndexInfo, catalog: Path, marker: Path, key: str | None
+) -> str:
     """Publish a well-formed snapshot whose Whoosh TOC runs a command when unpickled."""
     toc = next(info.path.glob("_MAIN_*.toc"))
     toc.write_bytes(PICKLE_BOMB.replace(b"{marker}", str(marker).encode()))
@@ -253,7 +255,7 @@ def _forge(store: SnapshotStore, info, catalog: Path, marker: Path, key: str | N
 
 @pytest.mark.parametrize("forger_key", [None, "a-key-the-forger-guessed-wrongly-0123"])
 def test_a_forged_snapshot_is_refused_before_anything_is_opened(
-    store: SnapshotStore, built, tmp_path: Path, forger_key: str | None
+    store: SnapshotStore, built: tuple[Path, IndexInfo], tmp_path: Path, forger_key: str | None
 ) -> None:
     catalog, info = built
     publish(store, info, catalog)
@@ -272,7 +274,9 @@ def test_a_forged_snapshot_is_refused_before_anything_is_opened(
     assert health is not None and health["status"] == "rejected" and version in health["detail"]
 
 
-def test_publishing_without_a_key_refuses(store: SnapshotStore, built) -> None:
+def test_publishing_without_a_key_refuses(
+    store: SnapshotStore, built: tuple[Path, IndexInfo]
+) -> None:
     catalog, info = built
     unkeyed = SnapshotStore(store.client, store.bucket, store.prefix)
     with pytest.raises(SnapshotError, match="VOD_SNAPSHOT_KEY"):
@@ -281,7 +285,7 @@ def test_publishing_without_a_key_refuses(store: SnapshotStore, built) -> None:
 
 
 def test_a_host_never_goes_back_to_an_older_snapshot(
-    store: SnapshotStore, built, tmp_path: Path
+    store: SnapshotStore, built: tuple[Path, IndexInfo], tmp_path: Path
 ) -> None:
     catalog, info = built
     newer = build_index(load_catalog(catalog), tmp_path / "builder-index")
@@ -291,7 +295,8 @@ def test_a_host_never_goes_back_to_an_older_snapshot(
     publish(store, info, catalog)  # LATEST now names an older (signed) version: a replay
     with pytest.raises(SnapshotError, match="older"):
         fetch(store, host)
-    assert current_version(host).path.name == newer.path.name
+    live = current_version(host)
+    assert live is not None and live.path.name == newer.path.name
 
 
 def test_cli_refuses_to_publish_or_serve_snapshots_without_a_key(
@@ -313,7 +318,7 @@ def test_cli_refuses_to_publish_or_serve_snapshots_without_a_key(
 def test_a_host_with_no_valid_snapshot_exits_with_a_message(
     moto_server: MotoServer,  # noqa: F811
     store: SnapshotStore,
-    built,
+    built: tuple[Path, IndexInfo],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -335,7 +340,7 @@ def test_a_host_with_no_valid_snapshot_exits_with_a_message(
 def test_a_host_serves_its_verified_snapshot_when_the_bucket_is_down(
     moto_server: MotoServer,  # noqa: F811
     store: SnapshotStore,
-    built,
+    built: tuple[Path, IndexInfo],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
