@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ def test_cached_catalog_equals_the_uncached_one(tmp_path: Path, path: Path) -> N
         assert [e.source for e in loaded.events.values()] == [
             e.source for e in plain.events.values()
         ]
-    assert len(list((tmp_path / "cache").glob("*.pickle"))) == len(list(path.glob("*.yaml")))
+    assert len(list((tmp_path / "cache").glob("*.json"))) == len(list(path.glob("*.yaml")))
 
 
 def test_only_changed_files_are_read_again(
@@ -83,9 +84,11 @@ def test_a_broken_catalog_writes_no_cache(tmp_path: Path, catalog_dir: Path) -> 
 def test_corrupt_or_foreign_entries_are_ignored(tmp_path: Path, catalog_dir: Path) -> None:
     folder = tmp_path / "cache"
     load_catalog_cached(catalog_dir, folder)
-    entries = sorted(folder.glob("*.pickle"))
+    entries = sorted(folder.glob("*.json"))
     entries[0].write_bytes(b"garbage")
-    entries[1].write_bytes(cache.MAGIC + entries[1].stem.encode() + b"\x80\x05not a pickle")
+    # Well-formed JSON, but a record of the wrong shape.
+    body = {"format": cache.FORMAT, "key": entries[1].stem, "part": {"events": {"x": [1]}}}
+    entries[1].write_text(json.dumps(body))
     assert load_catalog_cached(catalog_dir, folder) == load_catalog(catalog_dir)
 
 
@@ -94,10 +97,10 @@ def test_entries_of_other_code_are_never_used(
 ) -> None:
     folder = tmp_path / "cache"
     load_catalog_cached(catalog_dir, folder)
-    before = {p.name for p in folder.glob("*.pickle")}
+    before = {p.name for p in folder.glob("*.json")}
     monkeypatch.setattr(cache, "_FINGERPRINT", "another version of vod")
     load_catalog_cached(catalog_dir, folder)
-    after = {p.name for p in folder.glob("*.pickle")}
+    after = {p.name for p in folder.glob("*.json")}
     assert before.isdisjoint(after - before) and len(after - before) == len(before)
 
 

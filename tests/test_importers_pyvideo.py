@@ -17,6 +17,7 @@ from conftest import DATA
 
 from vod.catalog import Catalog, load_catalog
 from vod.cli import main
+from vod.importers.merge import STATE_FILE
 from vod.importers.pyvideo import import_pyvideo, schema_problem
 
 SOURCE = DATA / "pyvideo"
@@ -230,7 +231,7 @@ def test_reimport_of_the_same_source_changes_nothing(tmp_path: Path) -> None:
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.yaml")} == mtimes
     assert (report.written, report.new_talks, report.new_speakers) == ([], 0, 0)
     # Without the import's state file the YAML files are read: still byte-identical.
-    (tmp_path / ".vod-import.pickle").unlink()
+    (tmp_path / STATE_FILE).unlink()
     import_pyvideo(SOURCE, tmp_path)
     assert files(tmp_path) == before
 

@@ -1,7 +1,7 @@
 """A cache of validated catalog files, so a 21,700-talk catalog loads in a fraction of a second.
 
-Checking a large catalog (YAML parsing and every field's check) takes seconds; unpickling the
-checked result takes a tenth of that. Each catalog file's checked result (its events, talks,
+Checking a large catalog (YAML parsing and every field's check) takes seconds; reading the
+checked result back takes a tenth of that. Each catalog file's checked result (its events, talks,
 speakers, the slugs it claims and the speakers it names) is cached under the sha256 of its
 bytes, its label and the code that checks it; when files change, only those are read again, and
 the checks that span files (duplicate slugs, unknown speakers) run on the combined result.
@@ -10,6 +10,9 @@ The cache is only a shortcut: an unreadable, corrupt or foreign entry is ignored
 an entry is never used by another version of vod (or of the checking code), and whenever
 anything is wrong with the catalog the full uncached validation runs, so problems are reported
 exactly as `validate_catalog` reports them.
+
+Entries are JSON (records.py), which is only ever read as data: a pickle in the index folder
+could run code in every process that loads the catalog (issue 10, item 4).
 """
 
 from __future__ import annotations
@@ -17,16 +20,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import json
 import logging
 import os
 import pickle
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vod import __version__
-from vod.catalog import loader, model
+from vod.catalog import loader, model, records
 from vod.errors import CatalogError, CatalogProblem
 
 if TYPE_CHECKING:
@@ -37,7 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CACHE_FOLDER = ".catalog-cache"  # inside the index folder: generated data lives together
-MAGIC = b"vod-catalog-part\n"
+FORMAT = "vod-catalog-part 2"
 # Entries not used by the latest load are removed once there are this many times more of them.
 PRUNE_FACTOR = 3
 
@@ -45,7 +49,7 @@ PRUNE_FACTOR = 3
 def _code_fingerprint() -> str:
     """Identify the code that checks catalogs: vod's version, Python's, and the sources."""
     digest = hashlib.sha256(f"{__version__}|{sys.version}".encode())
-    for module in (loader, model, sys.modules[__name__]):
+    for module in (loader, model, records, sys.modules[__name__]):
         file = getattr(module, "__file__", None)
         if file:
             with contextlib.suppress(OSError):
@@ -168,7 +172,7 @@ def _combine(parts: list[_Part], catalog_digest: str) -> Catalog | None:
 
 
 class _Store:
-    """Pickled parts in a folder, one file per (code, label, file bytes)."""
+    """Checked parts as JSON in a folder, one file per (code, label, file bytes)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -181,36 +185,62 @@ class _Store:
 
     def get(self, key: str) -> _Part | None:
         try:
-            blob = (self.folder / f"{key}.pickle").read_bytes()
-        except OSError:
-            return None
-        if not blob.startswith(MAGIC) or blob[len(MAGIC) : len(MAGIC) + 64] != key.encode():
+            body = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
             return None
         try:
-            part = pickle.loads(blob[len(MAGIC) + 64 :])
+            if body["format"] != FORMAT or body["key"] != key:
+                return None
+            return _decode_part(body["part"])
         except Exception:  # corrupt or from another vod: rebuild, never fail the load
             log.debug("ignoring an unreadable catalog cache entry %s", key)
             return None
-        return part if isinstance(part, _Part) else None
 
     def put(self, key: str, part: _Part) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            blob = MAGIC + key.encode() + pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+            body = {"format": FORMAT, "key": key, "part": _encode_part(part)}
             tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-            tmp.write_bytes(blob)
-            os.replace(tmp, self.folder / f"{key}.pickle")
+            tmp.write_text(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+            os.replace(tmp, self.folder / f"{key}.json")
         except OSError as exc:  # a read-only index folder: load without the cache
             log.debug("cannot write the catalog cache in %s: %s", self.folder, exc)
 
     def prune(self, keep: set[str]) -> None:
         try:
-            entries = [p for p in self.folder.glob("*.pickle") if p.stem not in keep]
+            entries = [p for p in self.folder.glob("*.json") if p.stem not in keep]
             if len(entries) > PRUNE_FACTOR * max(len(keep), 1):
                 for entry in entries:
                     entry.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def _encode_part(part: _Part) -> dict[str, Any]:
+    return {
+        "events": records.encode(part.events),
+        "speakers": records.encode(part.speakers),
+        "talks": records.encode(part.talks),
+        "redirects": part.redirects,
+        "claims": list(part.claims),
+        "refs": sorted(part.refs),
+        "guids": sorted(part.guids),
+        "fingerprints": {k: v.hex() for k, v in part.fingerprints.items()},
+    }
+
+
+def _decode_part(raw: dict[str, Any]) -> _Part:
+    event, speaker, talk = (records.decoder(c) for c in (model.Event, model.Speaker, model.Talk))
+    return _Part(
+        events={str(k): event(v) for k, v in raw["events"].items()},
+        speakers={str(k): speaker(v) for k, v in raw["speakers"].items()},
+        talks={str(k): talk(v) for k, v in raw["talks"].items()},
+        redirects={str(k): str(v) for k, v in raw["redirects"].items()},
+        claims=tuple(str(c) for c in raw["claims"]),
+        refs=frozenset(str(r) for r in raw["refs"]),
+        guids=frozenset(str(g) for g in raw["guids"]),
+        fingerprints={str(k): bytes.fromhex(v) for k, v in raw["fingerprints"].items()},
+    )
 
 
 def validate_catalog_cached(
@@ -221,7 +251,7 @@ def validate_catalog_cached(
         files = loader.catalog_files(path)
     except CatalogError as exc:
         return None, exc.problems
-    # Unpickling allocates many objects that hold no cycles: the collector only slows it.
+    # Reading the cache allocates many objects that hold no cycles: the collector only slows it.
     fresh: dict[str, _Part] = {}  # parts checked now, stored once the whole catalog loads
     gc_was_enabled = gc.isenabled()
     gc.disable()

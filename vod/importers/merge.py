@@ -18,9 +18,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import json
 import logging
 import os
-import pickle
 import re
 import shutil
 from collections.abc import Iterable
@@ -42,8 +42,11 @@ log = logging.getLogger(__name__)
 SPEAKERS_FILE = "speakers.yaml"
 # What the last import wrote, so importing again need not parse every YAML file it wrote
 # (a hidden file: catalog loading skips it). A file edited since is read from its YAML.
-STATE_FILE = ".vod-import.pickle"
-STATE_MAGIC = b"vod-import-state 2 " + __version__.encode() + b"\n"
+# JSON, which is only ever read as data: a pickle here could run code in whoever imports next
+# (issue 10, item 4). Dates and sets are tagged ({"$date": "2024-05-01"}), see _tagged.
+STATE_FILE = ".vod-import.json"
+STATE_FORMAT = "vod-import-state 3 " + __version__
+LEGACY_STATE_FILE = ".vod-import.pickle"
 DEFAULT_TIMEZONE = "UTC"  # required by the format; sources like pyvideo publish no time zone
 MAX_TEXT = 100_000  # the loader's limit on one text field
 
@@ -703,24 +706,54 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
+def _tagged(value: Any) -> Any:
+    """JSON for what the state holds besides JSON's own types (json.dumps' `default`)."""
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, set | frozenset):
+        return {"$set": sorted(value)}
+    raise TypeError(f"cannot save {type(value).__name__} in the import state")
+
+
+def _untagged(obj: dict[str, Any]) -> Any:
+    """The value `_tagged` wrote (json.loads' `object_hook`)."""
+    if len(obj) == 1:
+        ((tag, value),) = obj.items()
+        if tag == "$date":
+            return date.fromisoformat(value)
+        if tag == "$datetime":
+            return datetime.fromisoformat(value)
+        if tag == "$set":
+            return set(value)
+    return obj
+
+
 def _read_state(out: Path) -> dict[str, Any]:
     """Return what the last import wrote ({} when unknown); only a shortcut, never trusted."""
     try:
-        blob = (out / STATE_FILE).read_bytes()
-        if not blob.startswith(STATE_MAGIC):
+        state = json.loads((out / STATE_FILE).read_text(encoding="utf-8"), object_hook=_untagged)
+        if state.get("format") != STATE_FORMAT:
             return {}
-        state = pickle.loads(blob[len(STATE_MAGIC) :])
+        files = {str(rel): (str(sha), data) for rel, (sha, data) in state["files"].items()}
+        return {"files": files, "sources": state["sources"]}
     except Exception:  # absent, corrupt, from another version: read the YAML files instead
         return {}
-    return state if isinstance(state, dict) else {}
 
 
 def _write_state(out: Path, state: dict[str, Any]) -> None:
-    blob = STATE_MAGIC + pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     tmp = out / f".{STATE_FILE}.{os.getpid()}.tmp"
     try:
-        tmp.write_bytes(blob)
+        body = json.dumps(
+            {"format": STATE_FORMAT, **state},
+            default=_tagged,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        tmp.write_text(body, encoding="utf-8")
         os.replace(tmp, out / STATE_FILE)
-    except OSError as exc:
+        (out / LEGACY_STATE_FILE).unlink(missing_ok=True)  # an older vod's pickle: never read
+    except (OSError, TypeError) as exc:
         tmp.unlink(missing_ok=True)
         log.warning("cannot save the import state in %s: %s", out, exc)
