@@ -13,6 +13,7 @@ from test_importers_schedule import KEYNOTE_GUID, PANEL_GUID, schedule, write
 
 from vod.catalog import load_catalog
 from vod.cli import main
+from vod.exporters.schedule import export_schedule
 from vod.importers.merge import ImportError_, ImportInvalid
 from vod.importers.pyvideo import import_pyvideo
 from vod.importers.schedule import SourceError, import_schedule
@@ -117,3 +118,16 @@ def test_aliases_in_the_output_folder_are_refused(tmp_path: Path) -> None:
     event.write_text(edited)
     with pytest.raises(ImportError_, match=r"tinycon-2031.yaml:\d+: YAML aliases"):
         import_schedule(str(source), out)
+
+
+def test_do_not_record_survives_export_and_import(tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    data = schedule()
+    talks(data)[0]["do_not_record"] = True
+    import_schedule(str(write(tmp_path / "s.json", data)), first)
+    exported = export_schedule(load_catalog(first), "tinycon-2031", "https://vod.example.org")
+    assert [t["do_not_record"] for t in talks(exported)] == [True, False, False]
+    second = tmp_path / "second"
+    import_schedule(str(write(tmp_path / "again.json", exported)), second)
+    again = load_catalog(second)
+    assert [t.do_not_record for t in again.talks.values()] == [True, False, False]
