@@ -152,7 +152,16 @@ def test_external_reports_dead_links_with_file_and_line(site: str, tmp_path: Pat
     assert out["ok"] is False and out["external"]["checked"] == 5
     first = out["external"]["dead"][0]
     assert (first["talk"], first["line"], first["reason"]) == ("external-1", 12, "HTTP 404")
-    assert set(out["external"]["dead"][0]) == {"file", "line", "field", "talk", "url", "reason"}
+    assert set(out["external"]["dead"][0]) == {
+        "file",
+        "line",
+        "field",
+        "talk",
+        "url",
+        "reason",
+        "unreachable",
+    }
+    assert out["external"]["dead"][0]["unreachable"] is False
 
 
 def test_concurrency_is_bounded(site: str) -> None:
@@ -166,7 +175,7 @@ def test_a_host_that_does_not_answer_is_asked_once(tmp_path: Path) -> None:
     down = f"http://127.0.0.1:{free_port()}"
     links = [ExternalLink("f", i, "url", f"t{i}", f"{down}/{i}.mp4") for i in range(3)]
     results = check_links(links, jobs=1, allow=Allowed.parse(["127.0.0.1"]))
-    assert [r.ok for r in results] == [False, False, False]
+    assert [(r.ok, r.unreachable) for r in results] == [(False, True)] * 3
     assert sum("not asked again" in r.reason for r in results) == 2
 
 

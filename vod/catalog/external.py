@@ -52,11 +52,16 @@ class ExternalLink:
 
 @dataclass(frozen=True)
 class LinkResult:
-    """What checking one link found: alive, or dead with the reason."""
+    """What checking one link found: alive, or not, with the reason.
+
+    `unreachable` tells a host that did not answer (no such name, refused, timed out: maybe
+    only from here, or only now) from a link its host says is gone.
+    """
 
     link: ExternalLink
     ok: bool
     reason: str = ""
+    unreachable: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         link = self.link
@@ -67,6 +72,7 @@ class LinkResult:
             "talk": link.talk,
             "url": link.url,
             "reason": self.reason,
+            "unreachable": self.unreachable,
         }
 
     def __str__(self) -> str:
@@ -152,7 +158,7 @@ class _Checker:
         with self._lock:
             why = self.down.get(host)
         if why is not None:
-            return LinkResult(link, False, f"{why} (not asked again)")
+            return LinkResult(link, False, f"{why} (not asked again)", unreachable=True)
         try:
             if provider:
                 status = self._ask(host, url, "GET", OEMBED_BYTES)
@@ -169,7 +175,7 @@ class _Checker:
         except HostDown as exc:
             with self._lock:
                 self.down.setdefault(host, str(exc))
-            return LinkResult(link, False, str(exc))
+            return LinkResult(link, False, str(exc), unreachable=True)
         except FetchError as exc:
             return LinkResult(link, False, str(exc))
         if status >= 300:
