@@ -73,7 +73,8 @@ def podcast_feed(
 ) -> bytes:
     """Build an RSS 2.0 podcast of the talks with an audio-only file, newest first."""
     episodes: list[tuple[Talk, Download, str]] = []
-    for talk in newest_first(talks, catalog):
+    # A do_not_record talk has no recording, so no audio; it is left out by name all the same.
+    for talk in newest_first((t for t in talks if t.published), catalog):
         audio = audio_download(talk)
         url = stable_media_url(audio.key if audio else None, recordings, urls)
         if audio is not None and url is not None:
