@@ -72,20 +72,23 @@ _ORDER_MAKERS: dict[str, Callable[[Catalog], Sequence[Talk]]] = {
 
 
 class _Orders:
-    """Every sort order of one catalog, each made on first use and kept."""
+    """Every sort order of one catalog, each made on first use and kept, with each talk's rank
+    in it (a filter that leaves a few talks sorts them by rank instead of scanning them all)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._made: dict[str, tuple[Talk, ...]] = {}
+        self._made: dict[str, tuple[tuple[Talk, ...], dict[str, int]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, sort: str) -> tuple[Talk, ...]:
+    def get(self, sort: str) -> tuple[tuple[Talk, ...], dict[str, int]]:
         made = self._made.get(sort)
         if made is None:
             with self._lock:
                 made = self._made.get(sort)
                 if made is None:
-                    made = self._made[sort] = tuple(_ORDER_MAKERS[sort](self.catalog))
+                    order = tuple(_ORDER_MAKERS[sort](self.catalog))
+                    rank = {t.slug: i for i, t in enumerate(order)}
+                    made = self._made[sort] = (order, rank)
         return made
 
 
@@ -95,11 +98,21 @@ _filtered: LruCache[tuple[Talk, ...]] = LruCache(FILTERED_KEPT)
 
 def talk_order(catalog: Catalog, sort: str) -> tuple[Talk, ...]:
     """Every talk of `catalog` in a SORTS order (kept for the catalog being served)."""
+    return _orders_of(catalog).get(sort)[0]
+
+
+def _orders_of(catalog: Catalog) -> _Orders:
     global _orders
     current = _orders
     if current is None or current[0] is not catalog:
         current = _orders = (catalog, _Orders(catalog))
-    return current[1].get(sort)
+    return current[1]
+
+
+def warm(catalog: Catalog) -> None:
+    """Make every sort order of /talks now, not in the first request that asks for one."""
+    for sort in SORTS:
+        _orders_of(catalog).get(sort)
 
 
 class QueryParams(Protocol):
@@ -156,16 +169,22 @@ def filtered_talks(
     catalog: Catalog, filters: BrowseFilters, sort: str, unrecorded: frozenset[str]
 ) -> tuple[Talk, ...]:
     """The talks the filters allow, in the sort order (kept for the next page of the list)."""
-    order = talk_order(catalog, sort)
+    order, rank = _orders_of(catalog).get(sort)
     if not filters.active:
         return order
     key = (id(catalog), catalog.digest, filters, sort, id(unrecorded))
-    found, _ = _filtered.get_or_make(key, lambda: _filter(catalog, order, filters, unrecorded))
+    found, _ = _filtered.get_or_make(
+        key, lambda: _filter(catalog, order, rank, filters, unrecorded)
+    )
     return found
 
 
 def _filter(
-    catalog: Catalog, order: Sequence[Talk], filters: BrowseFilters, unrecorded: frozenset[str]
+    catalog: Catalog,
+    order: Sequence[Talk],
+    rank: dict[str, int],
+    filters: BrowseFilters,
+    unrecorded: frozenset[str],
 ) -> tuple[Talk, ...]:
     allowed: set[str] | None = None
 
@@ -189,9 +208,17 @@ def _filter(
     if filters.speaker:
         narrow({t.slug for s in filters.speaker for t in catalog.speaker_talks(s)})
     want = filters.recording
+    if allowed is not None and len(allowed) * 8 < len(order):
+        # A few talks (an event, a speaker, a year): sort them by rank, no scan of them all.
+        candidates: Sequence[Talk] = [
+            catalog.talks[s] for s in sorted(allowed, key=rank.__getitem__)
+        ]
+        allowed = None
+    else:
+        candidates = order
     return tuple(
         t
-        for t in order
+        for t in candidates
         if (allowed is None or t.slug in allowed)
         and (not want or has_recording(t, unrecorded) == (want == "1"))
     )

@@ -37,7 +37,10 @@ class CardFacts:
 
     @classmethod
     def plain(cls, catalog: Catalog) -> CardFacts:
-        """Facts from the catalog alone: no store, no manifest, no index."""
+        """Facts from the catalog alone: no index; the app's thumbnails when it made them."""
+        for kept_catalog, _, _, table in list(_tables):
+            if kept_catalog is catalog:
+                return cls(table)
         return cls(for_catalog(catalog))
 
 

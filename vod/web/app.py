@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from vod import __version__, heap
+from vod import __version__, browse, heap
 from vod.catalog import Catalog, catalog_cache_dir, load_catalog_cached
 from vod.config import Settings, catalog_identity
 from vod.errors import IndexNotBuilt, NotFound
@@ -154,6 +154,7 @@ def warm(state: AppState) -> None:
     catalog.warm()
     frame_sources(catalog)
     thumbnails_for(catalog, state.recordings.storage)  # cards resolve them at load (issue #11)
+    browse.warm(catalog)  # the sort orders of /talks
     try:
         state.search.info  # noqa: B018 - opens the live version
     except IndexNotBuilt:
