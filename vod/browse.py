@@ -208,7 +208,7 @@ def _filter(
     if filters.speaker:
         narrow({t.slug for s in filters.speaker for t in catalog.speaker_talks(s)})
     want = filters.recording
-    if allowed is not None and len(allowed) * 8 < len(order):
+    if allowed is not None and len(allowed) * 2 < len(order):
         # A few talks (an event, a speaker, a year): sort them by rank, no scan of them all.
         candidates: Sequence[Talk] = [
             catalog.talks[s] for s in sorted(allowed, key=rank.__getitem__)

@@ -29,6 +29,7 @@ from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
 from vod.urls import SiteUrls
 from vod.web import responses
+from vod.web.fragments import CardFragments
 from vod.web.hosts import TrustedHost
 from vod.web.middleware import ConditionalGet, SecurityHeaders, security_headers
 from vod.web.routes import routes
@@ -55,6 +56,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     # Links stay relative, so any host or CDN serves them; absolute_url is for previews.
     env.globals["path_for"] = SiteUrls().path
     env.globals["absolute_url"] = _absolute_url
+    env.globals["talk_card"] = CardFragments(env)  # cards rendered once, kept (issue #11)
     return Jinja2Templates(env=env)
 
 
