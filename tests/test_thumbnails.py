@@ -128,3 +128,38 @@ def test_a_talk_not_recorded_says_so(bundled_catalog: Catalog) -> None:
     facts = CardFacts.plain(bundled_catalog)
     assert recording_badge(talk, event, facts) == "not-recorded"
     assert not has_recording(talk, frozenset()) and not plays_here(talk, frozenset())
+
+
+def test_the_media_manifest_poster_comes_first(bundled_catalog: Catalog) -> None:
+    """`vod media` made a poster from the recording (issue #14): it beats the catalog's."""
+    from vod.media.manifest import MediaEntry
+    from vod.media.tools import Probe
+
+    key = "systems-scale-2024/systems-scale-2024-keynote.mp4"
+    probe = Probe.from_dict(
+        {
+            "duration_s": 30.0,
+            "size": 1,
+            "width": 1920,
+            "height": 1080,
+            "video_codec": "h264",
+            "audio_codec": "aac",
+            "format": "mp4",
+        }
+    )
+    entry = MediaEntry(
+        key=key,
+        source_size=1,
+        source_version="1",
+        probe=probe,
+        poster="systems-scale-2024/systems-scale-2024-keynote.poster.jpg",
+        poster_small="systems-scale-2024/systems-scale-2024-keynote.poster-small.jpg",
+    )
+    talk = talk_with(bundled_catalog, key=key, poster="https://img.example.org/p.jpg")
+    talk = replace(talk, recording=replace(talk.recording, media=entry))
+    thumb = resolve(talk, CARD, store_url=lambda k: "/media/" + k)
+    assert thumb.kind == "media"
+    assert thumb.src == "/media/systems-scale-2024/systems-scale-2024-keynote.poster-small.jpg"
+    assert thumb.srcset.endswith("keynote.poster.jpg 1280w")
+    # Without a store that gives stable URLs (presigned S3), the catalog's poster is used.
+    assert resolve(talk, CARD).kind == "poster"

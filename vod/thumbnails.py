@@ -100,6 +100,14 @@ def resolve(
     title = talk.title or UNTITLED
     if media_poster:
         return Thumbnail(media_poster, "", "media", f"Frame from the recording of {title}")
+    entry = talk.recording.media  # `vod media`'s manifest, merged into the catalog (issue #14)
+    if entry is not None and entry.poster_small and store_url is not None:
+        small = store_url(entry.poster_small)
+        large = store_url(entry.poster) if entry.poster else None
+        if small:
+            # The two sizes `vod media` makes (vod/media/make.py): 480 and 1280 pixels wide.
+            srcset = f"{small} 480w, {large} 1280w" if large else ""
+            return Thumbnail(small, srcset, "media", f"Frame from the recording of {title}")
     poster = talk.recording.poster
     if poster:
         found = (
