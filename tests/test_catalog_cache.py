@@ -120,3 +120,18 @@ def test_cached_catalog_keeps_speaker_redirects(tmp_path: Path) -> None:
     (folder / "b.yaml").write_text("speakers:\n  - {slug: ada-1, name: Bob}\n")
     with pytest.raises(CatalogError, match="'ada-1' is the slug of another speaker"):
         load_catalog_cached(folder, tmp_path / "cache")
+
+
+def test_a_speakers_former_slug_survives_the_cache(tmp_path: Path) -> None:
+    """The cache keeps speaker redirects (a merged speaker's old slug) like talk redirects."""
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "conf.yaml").write_text(
+        "event:\n  slug: conf-2030\n  name: Conf 2030\n  start_date: 2030-01-01\n"
+        "  timezone: UTC\ntalks:\n  - slug: a-talk\n    title: A talk\n    speakers: [ada]\n"
+        "speakers:\n  - slug: ada\n    name: Ada\n    former_slugs: [ada-old]\n",
+        encoding="utf-8",
+    )
+    cold = load_catalog_cached(catalog, tmp_path / "cache")
+    warm = load_catalog_cached(catalog, tmp_path / "cache")
+    assert cold.speaker_redirects == warm.speaker_redirects == {"ada-old": "ada"}

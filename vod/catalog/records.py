@@ -38,7 +38,9 @@ def encode(value: Any) -> Any:
 @functools.cache
 def decoder(cls: type) -> Decoder:
     """Return the function that rebuilds a `cls` record from what `encode` wrote."""
-    hints = typing.get_type_hints(cls, vars(model))
+    # Recording.media is merged from the media manifest at run time (issue #14), never read
+    # from catalog files: the cache always holds None there, so its type reads as None.
+    hints = typing.get_type_hints(cls, vars(model), {"MediaEntry": type(None)})
     every = dataclasses.fields(cls)
     fields = [(f.name, _decoder(hints[f.name])) for f in every]
     steps = [(i, convert) for i, (_, convert) in enumerate(fields) if convert is not None]
