@@ -6,6 +6,7 @@ import json
 import socket
 from pathlib import Path
 
+import click
 import pytest
 import uvicorn
 from click.testing import CliRunner
@@ -189,3 +190,18 @@ def test_version(runner: CliRunner) -> None:
     assert result.exit_code == 0
     assert "vod, version" in result.output
     assert Path(cli.__file__).exists()
+
+
+@pytest.mark.parametrize("group", [[], ["import"], ["export"]], ids=["vod", "import", "export"])
+def test_help_lists_each_commands_whole_first_sentence(runner: CliRunner, group: list[str]) -> None:
+    # Issue 14: click cut descriptions at 45 characters with "...", even on a wide terminal.
+    result = runner.invoke(cli.main, [*group, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    listing = " ".join(result.output.split("Commands:")[1].split())
+    command = cli.main.commands[group[0]] if group else cli.main
+    assert isinstance(command, click.Group)
+    for sub in command.commands.values():
+        assert sub.help is not None
+        sentence = " ".join(sub.help.split("\n\n")[0].split())
+        assert f"{sub.name} {sentence}" in listing
+    assert "..." not in listing

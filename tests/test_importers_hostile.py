@@ -14,7 +14,7 @@ from test_importers_schedule import KEYNOTE_GUID, PANEL_GUID, schedule, write
 from vod.catalog import load_catalog
 from vod.cli import main
 from vod.exporters.schedule import export_schedule
-from vod.importers.merge import ImportError_, ImportInvalid
+from vod.importers.merge import ImportInvalid, MergeError
 from vod.importers.pyvideo import import_pyvideo
 from vod.importers.schedule import SourceError, import_schedule
 
@@ -116,7 +116,7 @@ def test_aliases_in_the_output_folder_are_refused(tmp_path: Path) -> None:
     edited = text.replace("  language: en\n", "  language: &lang en\n", 1)
     edited = edited.replace("  language: en\n", "  language: *lang\n", 1)
     event.write_text(edited)
-    with pytest.raises(ImportError_, match=r"tinycon-2031.yaml:\d+: YAML aliases"):
+    with pytest.raises(MergeError, match=r"tinycon-2031.yaml:\d+: YAML aliases"):
         import_schedule(str(source), out)
 
 

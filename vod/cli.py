@@ -1,23 +1,60 @@
-"""The `vod` command line: thin wrappers over the catalog, index, storage and app modules."""
+"""The `vod` command line: parse options, call the module that does the work, print its answer.
+
+Each command's work lives beside the code it belongs to (`vod check` in vod/catalog/check.py,
+search output in vod/index/printout.py, imports in vod/importers/, exports in vod/exporters/,
+speaker listings in vod/catalog/identity.py); here are only options, messages and exit codes.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vod import __version__
 from vod.config import SETTINGS, Settings
-from vod.errors import CatalogError, ConfigError, StorageUnavailable, VodError
+from vod.errors import CatalogError, ConfigError, VodError
+
+if TYPE_CHECKING:
+    from vod.catalog import Catalog
+    from vod.importers import ImportReport
+    from vod.index import IndexInfo
 
 log = logging.getLogger("vod")
 BUILD_NICENESS = 10  # added to the niceness of `vod index` and its writer processes
+HELP_WIDTH = 120  # columns `--help` may use when the terminal has them (click's default is 80)
+
+
+def _first_sentence(text: str | None) -> str:
+    """Return the first sentence of a docstring, on one line."""
+    paragraph = inspect.cleandoc(text or "").split("\n\n")[0]
+    line = " ".join(paragraph.split())
+    end = line.find(". ")
+    return line if end < 0 else line[: end + 1]
+
+
+class _Command(click.Command):
+    """A command listed with its whole first sentence, not click's 45 characters and '...'."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or _first_sentence(self.help)
+
+
+class _Group(click.Group):
+    """A group whose commands and subgroups are listed with their whole first sentence."""
+
+    command_class = _Command
+    group_class = type  # subgroups are _Groups too
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return self.short_help or _first_sentence(self.help)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -34,7 +71,11 @@ def _settings_epilog() -> str:
     return f"Settings (environment variables):\n\n\b\n{rows}"
 
 
-@click.group(epilog=_settings_epilog())
+@click.group(
+    cls=_Group,
+    epilog=_settings_epilog(),
+    context_settings={"max_content_width": HELP_WIDTH},
+)
 @click.version_option(__version__, prog_name="vod")
 @click.option("-v", "--verbose", is_flag=True, help="Log more detail.")
 def main(verbose: bool) -> None:
@@ -59,7 +100,7 @@ index_option = click.option(
 )
 
 
-def _load(settings: Settings) -> Any:
+def _load(settings: Settings) -> Catalog:
     from vod.catalog import catalog_cache_dir, load_catalog_cached
 
     try:
@@ -68,7 +109,9 @@ def _load(settings: Settings) -> Any:
         raise click.ClickException(str(exc)) from None
 
 
-def _build(settings: Settings, catalog: Any, full: bool = False, serving: bool = False) -> Any:
+def _build(
+    settings: Settings, catalog: Catalog, full: bool = False, serving: bool = False
+) -> IndexInfo | None:
     from vod.index.build import NewerIndexLive, index_error
     from vod.index.incremental import update_index
     from vod.progress import progress
@@ -287,6 +330,7 @@ def index_command(publish: bool, full: bool, catalog: Path | None, index_dir: Pa
         )
     loaded = _load(settings)
     info = _build(settings, loaded, full=full)
+    assert info is not None  # only a build for serving gives way to a newer live index
     click.echo(f"Index {info.path.name}: {info.documents} talks, now live.")
     if publish:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -335,89 +379,26 @@ def check(
     as_json: bool, external: bool, jobs: int, per_host_rate: float, catalog: Path | None
 ) -> None:
     """Validate the catalog and check that every recording exists in storage."""
-    from vod.catalog import validate_catalog
-    from vod.catalog.external import check_links
-    from vod.catalog.external import recording_links as external_links
-    from vod.catalog.loader import unsafe_urls
+    from vod.catalog.check import check_catalog
     from vod.storage import storage_from_settings
 
     settings = _settings(catalog=catalog)
-    loaded, problems = validate_catalog(settings.catalog)
-    if loaded is not None:
-        # URLs that load but cannot be linked or framed safely (the site shows a note).
-        problems = problems + unsafe_urls(settings.catalog)
-    errors = [p.as_dict() for p in problems]
-    missing: list[dict[str, str]] = []
-    unreachable: list[dict[str, str]] = []
-    storage_name = ""
-    if loaded is not None:
-        try:
-            storage = storage_from_settings(settings)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-        storage_name = storage.describe()
-        for talk in loaded.talks.values():
-            key = talk.recording.key
-            if key is None:
-                continue
-            try:
-                if not storage.exists(key):
-                    missing.append({"talk": talk.slug, "key": key})
-            except StorageUnavailable as exc:
-                unreachable.append({"talk": talk.slug, "key": key, "error": str(exc)})
-                break  # one clear message; the store is down for the others too
-    links = external_links(settings.catalog) if loaded is not None else []
-    dead = []
-    if external and links:
-        results = check_links(links, jobs=jobs, per_host_rate=per_host_rate)
-        dead = [r for r in results if not r.ok]
-    ok = not errors and not missing and not unreachable and not dead
-    # Say what was not looked at: an "OK" must not hide recordings nobody checked (issue #14).
-    not_recorded = sum(1 for t in loaded.talks.values() if t.do_not_record) if loaded else 0
+    try:
+        report = check_catalog(
+            settings.catalog,
+            lambda: storage_from_settings(settings),
+            external=external,
+            jobs=jobs,
+            per_host_rate=per_host_rate,
+        )
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     if as_json:
-        out: dict[str, Any] = {"ok": ok, "errors": errors, "missing": missing}
-        if unreachable:
-            out["unreachable"] = unreachable
-        if external:
-            out["external"] = {"checked": len(links), "dead": [r.as_dict() for r in dead]}
-        elif links:
-            out["not_checked"] = {"external": len(links)}
-        if not_recorded:
-            out["not_recorded"] = not_recorded
-        click.echo(json.dumps(out, indent=2))
+        click.echo(report.as_json())
     else:
-        for p in problems:
-            click.echo(f"error: {p}")
-        for m in missing:
-            click.echo(f"missing: {m['talk']}: no recording at {m['key']} in {storage_name}")
-        for u in unreachable:
-            click.echo(f"unreachable: {storage_name}: {u['error']}")
-        for r in dead:
-            click.echo(f"dead: {r}")
-        if ok:
-            talks = len(loaded.talks) if loaded else 0
-            stored = talks - len(links) - not_recorded
-            if not links and not not_recorded:
-                click.echo(f"OK: {talks} talks, every recording present in {storage_name}.")
-            else:
-                click.echo(f"OK: {talks} talks; {stored} recording(s) present in {storage_name}.")
-        else:
-            click.echo(
-                f"{len(errors)} catalog error(s), {len(missing)} missing recording(s)"
-                + (", storage unreachable" if unreachable else "")
-                + (f", {len(dead)} dead external link(s)" if external else "")
-                + "."
-            )
-        if external:
-            click.echo(f"External recording links: {len(links)} checked, {len(dead)} dead.")
-        elif links:
-            click.echo(
-                f"Not checked: {len(links)} external recording link(s); "
-                "`vod check --external` checks them."
-            )
-        if not_recorded:
-            click.echo(f"Not recorded (do_not_record): {not_recorded} talk(s), nothing to check.")
-    if not ok:
+        for line in report.lines():
+            click.echo(line)
+    if not report.ok:
         raise SystemExit(1)
 
 
@@ -433,11 +414,9 @@ def search(
     query: str, page: int, as_json: bool, catalog: Path | None, index_dir: Path | None
 ) -> None:
     """Search the catalog from the shell."""
-    import html
-    import re
-
     from vod.config import catalog_identity
     from vod.index import SearchIndex, index_state
+    from vod.index.printout import results_json, results_text
 
     settings = _settings(catalog=catalog, index_dir=index_dir)
     loaded = _load(settings)
@@ -449,31 +428,10 @@ def search(
     except VodError as exc:  # a query it cannot run, no index, a damaged one
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "query": results.query,
-                    "total": results.total,
-                    "corrected": results.corrected,
-                    "results": [
-                        {"slug": h.slug, "score": h.score, "snippet": h.snippet}
-                        for h in results.hits
-                    ],
-                },
-                indent=2,
-            )
-        )
+        click.echo(results_json(results))
         return
-    if results.searched_corrected:
-        click.echo(f"No talks match {query!r}; showing results for {results.corrected!r}.")
-    elif results.corrected:
-        click.echo(f"Did you mean: {results.corrected}?")
-    click.echo(f"{results.total} talk(s) match.")
-    for hit in results.hits:
-        talk = loaded.talks.get(hit.slug)
-        title = talk.display_title if talk else hit.slug
-        snippet = html.unescape(re.sub(r"</?mark>", "*", hit.snippet))
-        click.echo(f"\n{title}\n  /talks/{hit.slug}  (score {hit.score:.2f})\n  {snippet}")
+    for line in results_text(results, query, loaded):
+        click.echo(line)
 
 
 # ---- importing and exporting catalogs (issue #5) -------------------------------------------
@@ -492,21 +450,19 @@ def import_group() -> None:
     """Convert another catalog format into vod catalog files (pyvideo, schedule.json)."""
 
 
-def _finish_import(report: Any, out: Path, as_json: bool, index_dir: Path | None) -> None:
-    from vod.catalog import catalog_cache_dir, validate_catalog_cached
+def _finish_import(report: ImportReport, out: Path, as_json: bool, index_dir: Path | None) -> None:
+    from vod.catalog import catalog_cache_dir
+    from vod.importers.outcome import check_import
 
     settings = _settings(index_dir=index_dir)
     # Check what was written, as `vod serve` will read it (and warm its catalog cache).
-    loaded, problems = validate_catalog_cached(out, catalog_cache_dir(settings.index_dir))
+    outcome = check_import(report, out, catalog_cache_dir(settings.index_dir))
     if as_json:
-        body = {**report.as_dict(), "errors": [p.as_dict() for p in problems]}
-        click.echo(json.dumps(body, indent=2, default=str))
+        click.echo(outcome.as_json())
     else:
-        for line in report.lines():
+        for line in outcome.lines():
             click.echo(line)
-        for p in problems:
-            click.echo(f"error: {p}")
-    if loaded is None:
+    if outcome.catalog is None:
         raise click.ClickException(f"the catalog written to {out} does not load; see above")
 
 
@@ -517,17 +473,14 @@ def _finish_import(report: Any, out: Path, as_json: bool, index_dir: Path | None
 @index_option
 def import_pyvideo_command(source: Path, out: Path, as_json: bool, index_dir: Path | None) -> None:
     """Import a pyvideo data checkout, or a .tar.gz of one, into catalog files."""
-    from vod.importers.merge import ImportError_
-    from vod.importers.pyvideo import SourceError, count_records, import_pyvideo
+    from vod.importers.merge import MergeError
+    from vod.importers.pyvideo import SourceError, import_pyvideo, source_size
     from vod.progress import progress
 
-    total, unit = (
-        (count_records(source), "records") if source.is_dir() else (source.stat().st_size, "bytes")
-    )
     try:
-        with progress("Reading pyvideo records", total, unit) as update:
+        with progress("Reading pyvideo records", *source_size(source)) as update:
             report = import_pyvideo(source, out, progress=update)
-    except (SourceError, ImportError_) as exc:
+    except (SourceError, MergeError) as exc:
         raise click.ClickException(str(exc)) from None
     _finish_import(report, out, as_json, index_dir)
 
@@ -539,12 +492,12 @@ def import_pyvideo_command(source: Path, out: Path, as_json: bool, index_dir: Pa
 @index_option
 def import_schedule_command(source: str, out: Path, as_json: bool, index_dir: Path | None) -> None:
     """Import a pretalx or frab schedule.json (a file or an http(s) URL) into catalog files."""
-    from vod.importers.merge import ImportError_
+    from vod.importers.merge import MergeError
     from vod.importers.schedule import SourceError, import_schedule
 
     try:
         report = import_schedule(source, out)
-    except (SourceError, ImportError_) as exc:
+    except (SourceError, MergeError) as exc:
         raise click.ClickException(str(exc)) from None
     _finish_import(report, out, as_json, index_dir)
 
@@ -577,30 +530,21 @@ def export_schedule_command(
     index_dir: Path | None,
 ) -> None:
     """Export events as c3voc schedule.json, with recording URLs and permalinks as links."""
-    from vod.errors import EventNotFound
-    from vod.exporters.schedule import export_schedule
+    from vod.exporters.schedule import ExportError, write_schedules
 
     if not base_url:
         raise click.ClickException(
             "permalinks in the export must be absolute: set VOD_BASE_URL or pass --base-url"
         )
     loaded = _load(_settings(catalog=catalog, index_dir=index_dir))
-    slugs = list(events) or [e.slug for e in loaded.events_newest_first()]
-    one_file = len(slugs) == 1 and not (out is not None and out.is_dir())
-    if out is None and not one_file:
-        raise click.ClickException("several events: pass --event SLUG, or --out FOLDER")
-    for slug in slugs:
-        try:
-            text = json.dumps(export_schedule(loaded, slug, base_url), indent=2, ensure_ascii=False)
-        except EventNotFound:
-            raise click.ClickException(f"no event {slug!r} in the catalog") from None
-        if out is None:
-            click.echo(text)
-            continue
-        target = out if one_file else out / f"{slug}.schedule.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {target}", err=True)
+    try:
+        for target, text in write_schedules(loaded, events, base_url, out):
+            if target is None:
+                click.echo(text)
+            else:
+                click.echo(f"wrote {target}", err=True)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
@@ -623,38 +567,26 @@ def speakers(
     duplicates: bool, sort: str, as_json: bool, catalog: Path | None, index_dir: Path | None
 ) -> None:
     """List speakers with their talk counts, or likely duplicates to merge."""
-    from vod.catalog.identity import likely_duplicates, sort_speaker_rows
+    from vod.catalog.identity import (
+        duplicate_lines,
+        duplicate_rows,
+        sort_speaker_rows,
+        speaker_lines,
+        speaker_row,
+    )
 
     loaded = _load(_settings(catalog=catalog, index_dir=index_dir))
-
-    def row(slug: str) -> dict[str, Any]:
-        speaker = loaded.speakers[slug]
-        return {"slug": slug, "name": speaker.name, "talks": len(loaded.speaker_talks(slug))}
-
-    if not duplicates:
-        rows = sort_speaker_rows([row(slug) for slug in loaded.speakers], sort)
-        if as_json:
-            click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        for r in [] if as_json else rows:
-            click.echo(f"{r['slug']}\t{r['name'] or '(name not published)'}\t{r['talks']} talk(s)")
-        return
-    pairs = likely_duplicates(loaded.speakers)
+    if duplicates:
+        rows = duplicate_rows(loaded)
+        lines = duplicate_lines(rows)
+    else:
+        rows = sort_speaker_rows([speaker_row(loaded, slug) for slug in loaded.speakers], sort)
+        lines = speaker_lines(rows)
     if as_json:
-        found = [
-            {"first": row(p.first), "second": row(p.second), "reason": p.reason} for p in pairs
-        ]
-        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    for p in pairs:
-        a, b = row(p.first), row(p.second)
-        click.echo(
-            f"{a['name']!r} ({a['slug']}, {a['talks']} talk(s)) and {b['name']!r} "
-            f"({b['slug']}, {b['talks']} talk(s)): {p.reason}"
-        )
-    click.echo(
-        f"{len(pairs)} likely duplicate(s). To merge one, add the variant name to the other "
-        "speaker's `aliases` and import again (or point its talks at one slug by hand)."
-    )
+    for line in lines:
+        click.echo(line)
 
 
 # ---- recordings: vod media, vod upload (issue #14; the work is in vod/media/) ----------------

@@ -164,9 +164,48 @@ class SpeakerDirectory:
         return slug
 
 
-def duplicates_in(catalog: Catalog) -> list[DuplicatePair]:
-    """List likely duplicate speakers of a loaded catalog."""
-    return likely_duplicates(catalog.speakers)
+# ---- `vod speakers` ---------------------------------------------------------------------------
+
+
+def speaker_row(catalog: Catalog, slug: str) -> dict[str, Any]:
+    """Return a speaker's slug, name and number of talks."""
+    speaker = catalog.speakers[slug]
+    return {"slug": slug, "name": speaker.name, "talks": len(catalog.speaker_talks(slug))}
+
+
+def speaker_lines(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """Return one tab-separated line per speaker: slug, name, talk count."""
+    return [
+        f"{r['slug']}\t{r['name'] or '(name not published)'}\t{r['talks']} talk(s)" for r in rows
+    ]
+
+
+def duplicate_rows(catalog: Catalog) -> list[dict[str, Any]]:
+    """Return the likely duplicate speakers of a catalog: both speakers' rows and the reason."""
+    return [
+        {
+            "first": speaker_row(catalog, p.first),
+            "second": speaker_row(catalog, p.second),
+            "reason": p.reason,
+        }
+        for p in likely_duplicates(catalog.speakers)
+    ]
+
+
+def duplicate_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Return one line per likely duplicate pair, then how to merge one."""
+    out = []
+    for row in rows:
+        a, b = row["first"], row["second"]
+        out.append(
+            f"{a['name']!r} ({a['slug']}, {a['talks']} talk(s)) and {b['name']!r} "
+            f"({b['slug']}, {b['talks']} talk(s)): {row['reason']}"
+        )
+    out.append(
+        f"{len(rows)} likely duplicate(s). To merge one, add the variant name to the other "
+        "speaker's `aliases` and import again (or point its talks at one slug by hand)."
+    )
+    return out
 
 
 def sort_speaker_rows(rows: list[dict[str, Any]], order: str) -> list[dict[str, Any]]:

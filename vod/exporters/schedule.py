@@ -12,14 +12,17 @@ details. `vod import schedule` reads it back, so exporting and importing gives t
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vod import __version__
 from vod.catalog.loader import _guess_media_type
 from vod.catalog.model import default_recording_key
+from vod.errors import EventNotFound, VodError
 from vod.urls import SiteUrls
 
 if TYPE_CHECKING:
@@ -252,3 +255,36 @@ def export_schedule(catalog: Catalog, event_slug: str, base_url: str) -> dict[st
         "generator": {"name": "vod", "version": __version__},
         "schedule": {"version": __version__, "base_url": urls.base + "/", "conference": conference},
     }
+
+
+class ExportError(VodError):
+    """The export cannot be written as asked (no such event, nowhere to put several)."""
+
+
+def write_schedules(
+    catalog: Catalog, events: Sequence[str], base_url: str, out: Path | None
+) -> Iterator[tuple[Path | None, str]]:
+    """Export `events` (default: every event, newest first) in turn, yielding (file, text).
+
+    `out` is a file for one event, or a folder for several (`<event>.schedule.json` each); the
+    file is written before it is yielded. Without `out` nothing is written (file None), and
+    only one event can be exported.
+    """
+    slugs = list(events) or [e.slug for e in catalog.events_newest_first()]
+    one_file = len(slugs) == 1 and not (out is not None and out.is_dir())
+    if out is None and not one_file:
+        raise ExportError("several events: pass --event SLUG, or --out FOLDER")
+    for slug in slugs:
+        try:
+            text = json.dumps(
+                export_schedule(catalog, slug, base_url), indent=2, ensure_ascii=False
+            )
+        except EventNotFound:
+            raise ExportError(f"no event {slug!r} in the catalog") from None
+        if out is None:
+            yield None, text
+            continue
+        target = out if one_file else out / f"{slug}.schedule.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text + "\n", encoding="utf-8")
+        yield target, text

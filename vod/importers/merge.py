@@ -118,11 +118,11 @@ _UNWANTED = re.compile("[\x00\ud800-\udfff]")
 KEEP: Any = type("Keep", (), {"__repr__": lambda self: "KEEP"})()
 
 
-class ImportError_(Exception):
+class MergeError(Exception):
     """The output folder cannot be merged into (a file there is not readable YAML)."""
 
 
-class ImportInvalid(ImportError_):
+class ImportInvalid(MergeError):
     """The catalog the import would write does not load: nothing was written."""
 
     def __init__(self, out: Path, problems: list[CatalogProblem]) -> None:
@@ -329,13 +329,13 @@ class _Folder:
                 # kB into a huge file): refused as the loader refuses them.
                 root = yaml.compose(text, _C_LOADER) if "*" in text else None
                 if root is not None and (line := _first_alias(root)) is not None:
-                    raise ImportError_(
+                    raise MergeError(
                         f"{path}:{line}: YAML aliases (*name) are not allowed in catalog "
                         "files; write the value out"
                     )
                 data = yaml.load(text, Loader=_C_LOADER)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ImportError_(
+            raise MergeError(
                 f"cannot read {path} ({exc}); fix it or choose another --out folder"
             ) from None
         if not isinstance(data, dict):

@@ -287,6 +287,14 @@ def count_records(source: Path) -> int:
     )
 
 
+def source_size(source: Path) -> tuple[int, str]:
+    """Return what a progress bar counts for `source`: talk files of a checkout, or bytes of
+    an archive (read as a stream), with the unit."""
+    if source.is_dir():
+        return count_records(source), "records"
+    return source.stat().st_size, "bytes"
+
+
 # ---- records to catalog data ---------------------------------------------------------------
 
 
