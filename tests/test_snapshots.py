@@ -36,7 +36,7 @@ from vod.snapshots import (
     SnapshotError,
     SnapshotPoller,
     SnapshotStore,
-    fetch,
+    install_snapshot,
     live_catalog_path,
     publish,
     sign,
@@ -86,14 +86,14 @@ def test_publish_then_fetch_on_another_host(
     assert store.key(version, "catalog", "speakers.yaml") in keys
 
     host = tmp_path / "host-index"
-    fetched = fetch(store, host)
+    fetched = install_snapshot(store, host)
     assert fetched.path.name == version
     assert fetched.digest == info.digest
     assert current_version(host) == fetched
     # The catalog travels with the index: same bytes, same digest, pages and search agree.
     assert load_catalog(live_catalog_path(host)).digest == info.digest
     assert SearchIndex(host).search("ada").total >= 1
-    assert fetch(store, host) == fetched  # already live: nothing downloaded again
+    assert install_snapshot(store, host) == fetched  # already live: nothing downloaded again
 
 
 def test_corrupt_snapshot_is_rejected_and_previous_keeps_serving(
@@ -102,7 +102,7 @@ def test_corrupt_snapshot_is_rejected_and_previous_keeps_serving(
     catalog, info = built
     publish(store, info, catalog)
     host = tmp_path / "host-index"
-    first = fetch(store, host)
+    first = install_snapshot(store, host)
     # A newer version whose uploaded index file was damaged in transit.
     (catalog / "extra.yaml").write_text("speakers:\n  - slug: late-addition\n")
     newer = build_index(load_catalog(catalog), tmp_path / "builder-index")
@@ -115,7 +115,7 @@ def test_corrupt_snapshot_is_rejected_and_previous_keeps_serving(
     damaged = next(e["name"] for e in manifest["files"] if e["name"].endswith(".seg"))
     store.client.put_object(Bucket=store.bucket, Key=store.key(version, damaged), Body=b"junk")
     with pytest.raises(SnapshotError, match="checksum"):
-        fetch(store, host)
+        install_snapshot(store, host)
     assert current_version(host) == first
     assert not list(host.glob(".fetching-*"))
     assert SearchIndex(host).search("ada").total >= 1
@@ -128,7 +128,7 @@ def test_partial_snapshot_without_manifest_is_rejected(
     version = publish(store, info, catalog)
     store.client.delete_object(Bucket=store.bucket, Key=store.key(version, MANIFEST))
     with pytest.raises(SnapshotError):
-        fetch(store, tmp_path / "host-index")
+        install_snapshot(store, tmp_path / "host-index")
     assert current_version(tmp_path / "host-index") is None
 
 
@@ -151,13 +151,13 @@ def test_manifest_cannot_write_outside_the_index(
         Bucket=store.bucket, Key=store.key(version, SIGNATURE), Body=sign(KEY, body).encode()
     )
     with pytest.raises(SnapshotError, match="unsafe"):
-        fetch(store, tmp_path / "host-index")
+        install_snapshot(store, tmp_path / "host-index")
     assert not (tmp_path / "escaped").exists()
 
 
 def test_no_snapshot_yet(store: SnapshotStore, tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="no snapshot"):
-        fetch(store, tmp_path / "host-index")
+        install_snapshot(store, tmp_path / "host-index")
 
 
 def test_poller_picks_up_a_newer_snapshot(
@@ -166,7 +166,7 @@ def test_poller_picks_up_a_newer_snapshot(
     catalog, info = built
     publish(store, info, catalog)
     host = tmp_path / "host-index"
-    fetch(store, host)
+    install_snapshot(store, host)
     poller = SnapshotPoller(store, host, interval=0.05)
     poller.start()
     try:
@@ -260,12 +260,12 @@ def test_a_forged_snapshot_is_refused_before_anything_is_opened(
     catalog, info = built
     publish(store, info, catalog)
     host = tmp_path / "host-index"
-    first = fetch(store, host)
+    first = install_snapshot(store, host)
     newer = build_index(load_catalog(catalog), tmp_path / "builder-index")
     marker = tmp_path / "code-ran"
     version = _forge(store, newer, catalog, marker, forger_key)
     with pytest.raises(SnapshotError, match=r"not signed|wrong signature"):
-        fetch(store, host)
+        install_snapshot(store, host)
     assert current_version(host) == first  # the previous version keeps serving
     assert not (host / version).exists()
     assert SearchIndex(host).search("ada").total >= 1
@@ -291,10 +291,10 @@ def test_a_host_never_goes_back_to_an_older_snapshot(
     newer = build_index(load_catalog(catalog), tmp_path / "builder-index")
     publish(store, newer, catalog)
     host = tmp_path / "host-index"
-    fetch(store, host)
+    install_snapshot(store, host)
     publish(store, info, catalog)  # LATEST now names an older (signed) version: a replay
     with pytest.raises(SnapshotError, match="older"):
-        fetch(store, host)
+        install_snapshot(store, host)
     live = current_version(host)
     assert live is not None and live.path.name == newer.path.name
 
@@ -347,7 +347,7 @@ def test_a_host_serves_its_verified_snapshot_when_the_bucket_is_down(
     catalog, info = built
     publish(store, info, catalog)
     host = tmp_path / "host"
-    fetch(store, host)
+    install_snapshot(store, host)
     isolate_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens
     monkeypatch.setenv("VOD_S3_BUCKET", store.bucket)

@@ -254,7 +254,7 @@ def _follow_snapshots(settings: Settings) -> Settings:
     from vod.snapshots import (
         SnapshotError,
         SnapshotPoller,
-        fetch,
+        install_snapshot,
         live_catalog_path,
         snapshot_store,
         verify_local,
@@ -270,7 +270,7 @@ def _follow_snapshots(settings: Settings) -> Settings:
         settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout, settings.snapshot_key
     )
     try:
-        info = fetch(store, settings.index_dir)
+        info = install_snapshot(store, settings.index_dir)
         click.echo(f"Index snapshot {info.path.name}: {info.documents} talks.", err=True)
     except SnapshotError as exc:
         try:

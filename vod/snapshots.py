@@ -192,7 +192,9 @@ def _verified_manifest(store: SnapshotStore, version: str) -> tuple[bytes, bytes
     return body, signature
 
 
-def fetch(store: SnapshotStore, index_dir: Path, version: str | None = None) -> IndexInfo:
+def install_snapshot(
+    store: SnapshotStore, index_dir: Path, version: str | None = None
+) -> IndexInfo:
     """Download a snapshot (the latest by default), verify it and make it the live version.
 
     Its manifest's signature is checked before anything else is read, and every file against
@@ -360,7 +362,7 @@ class SnapshotPoller:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                fetch(self.store, self.index_dir)
+                install_snapshot(self.store, self.index_dir)
             except SnapshotError as exc:
                 log.error("snapshot rejected, previous index keeps serving: %s", exc)
             except Exception as exc:

@@ -88,7 +88,7 @@ def browse(doc_count: int, allowed: frozenset[int] | None) -> Matches:
     return Matches(everything, [(0.0, -d) for d in docs])
 
 
-def first(
+def top_in_order(
     scored: list[tuple[float, int]], sort: str, dates: Sequence[int], count: int
 ) -> list[tuple[float, int]]:
     """Return the first `count` of (score, -docnum) in `sort` order; ties keep catalog order."""

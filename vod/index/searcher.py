@@ -19,7 +19,7 @@ from vod import heap
 from vod.errors import IndexDamaged, IndexNotBuilt, QueryError
 from vod.index import budget, guards
 from vod.index.build import IndexInfo, write_lease
-from vod.index.collect import Matches, browse, collect, field_terms, first
+from vod.index.collect import Matches, browse, collect, field_terms, top_in_order
 from vod.index.facets import FACETS_FILE, Facet, FacetTable, Filters
 from vod.index.files import open_version_index
 from vod.index.guard import VersionGuard
@@ -388,7 +388,7 @@ class SearchIndex:
                 elif found.total < FEW_HITS:
                     corrected = self._correct(current, text, rare_too=True)
             facets = table.facets(found.seen, filters)
-            ranked = first(found.scored, sort, table.dates, page * per_page)
+            ranked = top_in_order(found.scored, sort, table.dates, page * per_page)
             terms = field_terms(query)
             hits = tuple(
                 self._hit(searcher, -negated, score, terms)
