@@ -76,10 +76,6 @@ class Recording:
     # manifest; never from the catalog files (issue #14).
     media: MediaEntry | None = field(default=None, compare=False, repr=False)
 
-    @property
-    def is_external(self) -> bool:
-        return self.url is not None
-
 
 @dataclass(frozen=True)
 class Link:
@@ -272,10 +268,6 @@ class Catalog:
     def year_events(self, year: int) -> list[Event]:
         """Events that took place (wholly or partly) in `year`, newest first."""
         return list(self._lookups.by_year.get(year, ()))
-
-    def recording_key(self, talk: Talk) -> str | None:
-        """Return the store key of a talk's recording (None for external ones)."""
-        return talk.recording.key
 
 
 def _agenda_key(talk: Talk) -> tuple[int, float, int]:
