@@ -112,6 +112,8 @@ def _host_list(name: str, raw: str) -> tuple[str, ...]:
     from vod.outbound import Allowed
 
     entries = tuple(e.strip() for e in raw.split(",") if e.strip())
+    if not entries:
+        return ()
     for entry in entries:
         try:
             Allowed.parse([entry])
@@ -149,9 +151,15 @@ class Setting:
 
     attr: str
     env: str
-    default: str | None
+    default: str | None  # as the variable would give it (None: unset); Settings parses it
     help: str
     parse: Callable[[str, str], Any] | None = None
+
+    def value(self, raw: str | None) -> Any:
+        """Return the setting's value for `raw` as the variable gives it (None stays None)."""
+        if raw is None:
+            return None
+        return self.parse(self.env, raw) if self.parse else raw
 
 
 # The one table of settings: Settings, `--help`, README and tests/test_docs.py all follow it.
@@ -159,7 +167,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "catalog",
         "VOD_CATALOG",
-        None,
+        str(BUNDLED_CATALOG),
         "Catalog file or folder of YAML files (default: the bundled Systems @Scale 2024).",
         lambda n, v: Path(v),
     ),
@@ -184,7 +192,13 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "S3 bucket holding the recordings; AWS_* variables pick credentials and endpoint.",
     ),
-    Setting("s3_prefix", "VOD_S3_PREFIX", "", "Key prefix of the recordings inside the bucket."),
+    Setting(
+        "s3_prefix",
+        "VOD_S3_PREFIX",
+        "",
+        "Key prefix of the recordings inside the bucket.",
+        lambda n, v: v.strip("/"),
+    ),
     Setting(
         "media_url",
         "VOD_MEDIA_URL",
@@ -241,7 +255,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "fetch_allow",
         "VOD_FETCH_ALLOW",
-        None,
+        "",
         "Internal hosts, addresses or networks (comma-separated) that outbound fetches "
         "(caption URLs, schedule imports, link checks) may reach; by default none.",
         _host_list,
@@ -249,7 +263,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "allowed_hosts",
         "VOD_ALLOWED_HOSTS",
-        None,
+        "",
         "Host names (comma-separated) accepted besides VOD_BASE_URL's; with VOD_BASE_URL set, "
         "requests for any other Host get 400.",
         _host_names,
@@ -271,27 +285,32 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+# Each setting's default as Settings holds it: the table's, parsed as its variable would be.
+_DEFAULTS: dict[str, Any] = {s.attr: s.value(s.default) for s in SETTINGS}
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything vod reads from its environment, typed and defaulted."""
+    """Everything vod reads from its environment, typed and defaulted (from SETTINGS)."""
 
-    catalog: Path = BUNDLED_CATALOG
-    index_dir: Path = _KEYED_INDEX_DIR  # unless given: default_index_dir(catalog)
-    media_dir: Path = Path("media")
-    s3_bucket: str | None = None
-    s3_prefix: str = ""
-    media_url: str | None = None
-    presign_expiry: int = 3600
-    s3_timeout: float = 2.0
-    index_s3_prefix: str = "_vod-index"
-    snapshot_key: str | None = field(default=None, repr=False)
-    index_poll: float = 30.0
-    base_url: str | None = None
-    admin_token: str | None = field(default=None, repr=False)
-    fetch_allow: tuple[str, ...] = ()
-    allowed_hosts: tuple[str, ...] = ()
-    max_connections: int = 1000
-    header_timeout: float = 10.0
+    catalog: Path = _DEFAULTS["catalog"]
+    # The table's default is None: unless given, the folder follows the catalog (__post_init__).
+    index_dir: Path = _KEYED_INDEX_DIR
+    media_dir: Path = _DEFAULTS["media_dir"]
+    s3_bucket: str | None = _DEFAULTS["s3_bucket"]
+    s3_prefix: str = _DEFAULTS["s3_prefix"]
+    media_url: str | None = _DEFAULTS["media_url"]
+    presign_expiry: int = _DEFAULTS["presign_expiry"]
+    s3_timeout: float = _DEFAULTS["s3_timeout"]
+    index_s3_prefix: str = _DEFAULTS["index_s3_prefix"]
+    snapshot_key: str | None = field(default=_DEFAULTS["snapshot_key"], repr=False)
+    index_poll: float = _DEFAULTS["index_poll"]
+    base_url: str | None = _DEFAULTS["base_url"]
+    admin_token: str | None = field(default=_DEFAULTS["admin_token"], repr=False)
+    fetch_allow: tuple[str, ...] = _DEFAULTS["fetch_allow"]
+    allowed_hosts: tuple[str, ...] = _DEFAULTS["allowed_hosts"]
+    max_connections: int = _DEFAULTS["max_connections"]
+    header_timeout: float = _DEFAULTS["header_timeout"]
     templates_dir: Path = field(default_factory=_templates_dir)
     static_dir: Path = STATIC_DIR
     # The index folder was not given: it follows the catalog (see replace).
@@ -311,11 +330,7 @@ class Settings:
             raw = env.get(setting.env)
             if raw is None or raw == "":
                 continue
-            values[setting.attr] = setting.parse(setting.env, raw) if setting.parse else raw
-        if "base_url" in values:
-            values["base_url"] = str(values["base_url"]).rstrip("/")
-        if "s3_prefix" in values:
-            values["s3_prefix"] = str(values["s3_prefix"]).strip("/")
+            values[setting.attr] = setting.value(raw)
         return cls(**values)
 
     def to_env(self) -> dict[str, str]:
