@@ -10,10 +10,14 @@
   the pages through the page cache instead.
 
 Both are applied once per process by `apply()`; neither changes a byte Whoosh writes or reads.
+They replace private members of whoosh-reloaded, so pyproject.toml pins the release they were
+written for (WHOOSH_VERSION); tests/test_index_whoosh_fixes.py fails, saying what to check, if
+the installed release is another or those members changed.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +25,7 @@ from typing import Any
 from whoosh.codec import whoosh3
 from whoosh.filedb import structfile
 
+WHOOSH_VERSION = "2.7.5"  # the whoosh-reloaded release whose internals apply() patches
 _applied = False
 
 
@@ -89,6 +94,7 @@ def apply() -> None:
 
     original_reader = whoosh3.W3PerDocReader._cached_reader
 
+    @functools.wraps(original_reader)  # keeps the original as __wrapped__
     def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
         readers = self._readers
         if fieldname in readers:
@@ -102,6 +108,7 @@ def apply() -> None:
 
     original_init = structfile.BufferFile.__init__
 
+    @functools.wraps(original_init)
     def buffer_init(self: Any, buf: Any, name: Any = None, onclose: Any = None) -> None:
         original_init(self, b"", name=name, onclose=onclose)
         self._buf = buf
