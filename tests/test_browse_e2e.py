@@ -165,3 +165,13 @@ def test_embed_code_fits_a_phone_column_without_warnings(browser: Any, site: str
         assert [w for w in warnings if "allow" in w.lower()] == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/sitemap.xml", "/feed.xml"])
+def test_xml_documents_open_without_console_errors(browser: Any, site: str, path: str) -> None:
+    """A browser shows the sitemap and feeds with its XML viewer; no CSP error, no 404."""
+    context, _, problems = visit(browser, site + path, DESKTOP)
+    try:
+        assert problems == []
+    finally:
+        context.close()

@@ -28,6 +28,7 @@ STATIC_PREFIX = "/static"  # where the app mounts vod/static
 # decides their order; `{key:path}` is a Starlette convertor (the key may hold slashes).
 PATHS: dict[str, str] = {
     "home": "/",
+    "favicon": "/favicon.ico",
     "healthz": "/healthz",
     "admin_reindex": "/admin/reindex",
     "search": "/search",

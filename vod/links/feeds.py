@@ -34,7 +34,6 @@ SITEMAP_LIMIT = 50_000  # URLs one sitemap file may list (sitemaps.org)
 VIDEO_DESCRIPTION_CHARS = 2048  # Google's limit for video:description
 VIDEO_MAX_DURATION = 28_800  # Google accepts durations from 1 s to 8 h
 VIDEO_TAGS = 32  # Google reads at most 32 video:tag elements
-SITEMAP_XSL = "sitemap.xsl"  # in vod/static: shows the sitemap as a page in a browser
 # Characters XML 1.0 does not allow, even escaped.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,13 +73,9 @@ def newest_first(talks: Iterable[Talk], catalog: Catalog) -> list[Talk]:
     )
 
 
-def _document(root: ET.Element, stylesheet: str | None = None) -> bytes:
+def _document(root: ET.Element) -> bytes:
     body = ET.tostring(root, encoding="unicode")
-    head = '<?xml version="1.0" encoding="utf-8"?>\n'
-    if stylesheet:
-        # Without one, Chromium's XML viewer breaks the pages' CSP (console errors, issue #11).
-        head += f'<?xml-stylesheet type="text/xsl" href="{stylesheet}"?>\n'
-    return (head + body).encode()
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode()
 
 
 def _stamp(moment: datetime) -> str:
@@ -158,7 +153,7 @@ def sitemap(
 
     A `do_not_record` talk is left out: its page has no video to announce. Talks in
     `unrecorded` play a placeholder clip: they are listed as pages, never as videos
-    (issue #11). The document names an XSL stylesheet, so a browser shows it as a page.
+    (issue #11).
     """
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     count = 0
@@ -184,7 +179,7 @@ def sitemap(
         if count >= SITEMAP_LIMIT:
             break
         add(urls.speaker(slug))
-    return _document(root, stylesheet=urls.path("static", path=SITEMAP_XSL))
+    return _document(root)
 
 
 def _video(

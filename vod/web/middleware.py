@@ -79,12 +79,30 @@ _CSP = (
 )
 
 
+# Feeds and the sitemap are XML that vod builds with every text escaped (no markup of anyone's
+# can reach them). A browser shows them with its own XML viewer, whose inline styles and
+# handlers the pages' policy refused: a console error on each (issue #11). Their policy lets
+# the viewer work and loads nothing else.
+_XML_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_XML_HEADERS = (
+    ("Content-Security-Policy", _XML_CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def security_headers(path: str, frames: str | None = None) -> tuple[tuple[str, str], ...]:
     """Return the security headers of a response to `path`; only /embed/ may be framed.
 
     `frames` lists the origins whose players pages may frame (external recordings' providers);
     by default the fixed ones (YouTube, Vimeo, the Internet Archive).
     """
+    if path.endswith(".xml"):
+        return _XML_HEADERS
     return _security_headers(path.startswith("/embed/"), frames or frame_sources(None))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -14,6 +15,12 @@ def routes(settings: Settings) -> list[Route | Mount]:
     """Return the app's routes, specific paths first, each named as in PATHS."""
     return [
         Route(PATHS["home"], browse.home, name="home"),
+        # Browsers ask for /favicon.ico where a document names no icon (feeds, the sitemap).
+        Route(
+            PATHS["favicon"],
+            RedirectResponse(STATIC_PREFIX + "/favicon.svg", status_code=301),
+            name="favicon",
+        ),
         Route(PATHS["healthz"], admin.healthz, name="healthz"),
         Route(PATHS["admin_reindex"], admin.reindex, name="admin_reindex", methods=["GET", "POST"]),
         Route(PATHS["search"], html.search, name="search"),
