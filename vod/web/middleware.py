@@ -84,8 +84,10 @@ _CSP = (
 # handlers the pages' policy refused: a console error on each (issue #11). Their policy lets
 # the viewer work and loads nothing else.
 _XML_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; img-src 'self' data:; media-src 'none'; "
+    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'; "
+    "frame-ancestors 'none'"
 )
 _XML_HEADERS = (
     ("Content-Security-Policy", _XML_CSP),
