@@ -42,9 +42,8 @@ def api_year(request: Request) -> Response:
 
 def api_search(request: Request) -> Response:
     state = vod_state(request)
-    page, status = pages.run_search(
-        state.catalog, state.search, request.query_params, page_number(request)
-    )
+    number = page_number(request)
+    page, status = pages.run_search(state.catalog, state.search, request.query_params, number)
     if page.error:
         return JSONResponse({"error": page.error, "query": page.query}, status_code=status)
     results = page.results

@@ -137,9 +137,10 @@ def year(request: Request) -> Response:
 
 def search(request: Request) -> Response:
     state = vod_state(request)
+    number = page_number(request)
     facts = card_facts(state.catalog, state.search, state.recordings.storage)
     page, status = pages.run_search(
-        state.catalog, state.search, request.query_params, page_number(request), facts
+        state.catalog, state.search, request.query_params, number, facts
     )
     return render(request, "search.html", status=status, page=page)
 
