@@ -77,9 +77,13 @@ def _fts5() -> Starlette:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from relevance import fts5_index, fts5_query  # type: ignore[import-not-found]
 
-    from vod.catalog import load_catalog
+    from vod.catalog.cache import catalog_cache_dir, load_catalog_cached
 
-    catalog = load_catalog(Path(os.environ["VOD_CATALOG"]))
+    # The validated-file cache vod itself reads (the YAML of 21.7k talks takes a minute to
+    # parse on a busy machine), kept beside vod's index.
+    catalog = load_catalog_cached(
+        Path(os.environ["VOD_CATALOG"]), catalog_cache_dir(Path(os.environ["VOD_INDEX_DIR"]))
+    )
     db: sqlite3.Connection = fts5_index(catalog)
     titles = {t.slug: t.title or "" for t in catalog.talks.values()}
 
