@@ -8,7 +8,7 @@ search engine alone costs, served by the same stack (uvicorn, Starlette) as vod.
   documents, fields and analyzers): one searcher per process, MultifieldParser over the searched
   fields (every word required), `searcher.search(q, limit=10)` and the exact count
   `len(results)`. VOD_BENCH_WHOOSH names the index version folder.
-- `fts5`: an in-memory SQLite FTS5 table of the catalog (bench/relevance.py builds it; the
+- `fts5`: an in-memory SQLite FTS5 table of the catalog (tests/relevance_set.py builds it; the
   unicode61 tokenizer, bm25), the words joined by AND, `LIMIT 10` and a `count(*)`.
   VOD_CATALOG names the catalog.
 
@@ -74,8 +74,8 @@ def _whoosh() -> Starlette:
 def _fts5() -> Starlette:
     import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from relevance import fts5_index, fts5_query  # type: ignore[import-not-found]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from relevance_set import fts5_index, fts5_query  # type: ignore[import-not-found]
 
     from vod.catalog.cache import catalog_cache_dir, load_catalog_cached
 
