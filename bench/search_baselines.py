@@ -44,10 +44,7 @@ def _app(search: Callable[[str], tuple[int, list[str]]]) -> Starlette:
     # worker, as neither a Whoosh searcher nor an SQLite connection is shared between threads.
     async def page(request: Request) -> Response:
         query = request.query_params.get("q", "")
-        try:
-            total, titles = search(query)
-        except Exception:  # a query the engine's parser refuses: an empty page, as a user sees
-            total, titles = 0, []
+        total, titles = search(query)
         return _page(query, total, titles)
 
     async def healthz(request: Request) -> Response:
@@ -91,10 +88,15 @@ def _fts5() -> Starlette:
         expr = fts5_query(text)
         if not expr:
             return 0, []
-        rows: list[Any] = db.execute(
-            "SELECT slug FROM talks WHERE talks MATCH ? ORDER BY bm25(talks) LIMIT 10", (expr,)
-        ).fetchall()
-        (total,) = db.execute("SELECT count(*) FROM talks WHERE talks MATCH ?", (expr,)).fetchone()
+        try:
+            rows: list[Any] = db.execute(
+                "SELECT slug FROM talks WHERE talks MATCH ? ORDER BY bm25(talks) LIMIT 10", (expr,)
+            ).fetchall()
+            (total,) = db.execute(
+                "SELECT count(*) FROM talks WHERE talks MATCH ?", (expr,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # a query FTS5's syntax refuses: an empty page
+            return 0, []
         return int(total), [titles.get(r[0], "") for r in rows]
 
     return _app(search)
