@@ -158,7 +158,7 @@ def main() -> None:
             extra = {"VOD_BENCH_WHOOSH": str(version.path)}
         proc = serve(args, {**env, **extra}, work / f"{name}.log")
         try:
-            wait_ready(base + "/healthz", timeout=300)
+            wait_ready(base + "/healthz", timeout=900)
             # Warm-up on other queries: the frequent terms decoded, the templates compiled.
             wrk(base, warm_paths, 8, opts.connections)
             if name == "vod":
@@ -171,6 +171,8 @@ def main() -> None:
                 memory = [rss_mb(p) for p in worker_pids(proc.pid)]
         finally:
             stop(proc)
+        for load, r in results.get(name, {}).items():  # as it comes: a later failure keeps it
+            print(f"  {name} {load}: {r['rps']:.0f} req/s, p99 {r['p99']:.1f} ms", flush=True)
 
     print(
         f"\n{'server':8} {'load':9} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
@@ -224,8 +226,7 @@ def main() -> None:
         for label, ok in checks:
             print(f"{'met' if ok else 'NOT met':8} {label}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    if opts.index_dir is None:
-        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

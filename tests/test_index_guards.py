@@ -86,6 +86,12 @@ def test_a_term_of_no_field_is_dropped(index: SearchIndex) -> None:
     assert index.search("storage ( ^3 ^3 ducks").total >= 0
 
 
+def test_an_optional_part_that_only_leaves_out_is_dropped(index: SearchIndex) -> None:
+    q = guarded("+ storage NOT storage ")  # hypothesis found it: AndMaybe(storage, Not(storage))
+    assert not any(isinstance(p, wq.AndMaybe) for p in parts(q)), q
+    assert index._current().scorer.run(q, None, float("inf")) is not None
+
+
 def test_only_words_to_leave_out_are_refused() -> None:
     with pytest.raises(QueryError, match="leave out"):
         guards.guard(wq.Not(wq.Term("title", "storage")))

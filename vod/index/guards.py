@@ -66,6 +66,11 @@ def _rewrite(q: wq.Query) -> wq.Query:
     if isinstance(q, _BOUNDED_LEAVES):
         # The parser leaves a term of no field for some syntax runs (`new ( ^3 lightning`).
         return q if isinstance(q.fieldname, str) else wq.NullQuery
+    if isinstance(q, wq.AndMaybe):
+        # `x ANDMAYBE NOT y` (from `+ x NOT y`): an optional part that only leaves out adds
+        # nothing to a score, and would send the whole query to Whoosh's collector.
+        a, b = _rewrite(q.a), _rewrite(q.b)
+        return wq.AndMaybe(a, b) if _has_positive(b) else a
     if isinstance(q, _COMPOUNDS):
         return q.apply(_rewrite)
     log.warning("query part %r is not a known bounded shape; dropped", type(q).__name__)
