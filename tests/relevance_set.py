@@ -1,15 +1,13 @@
-"""The relevance set and how it is scored: vod's search against a plain SQLite FTS5 (bm25) index.
+"""The relevance set and how it is scored: shared by tests/test_search_relevance.py and
+bench/relevance.py (no test imports bench/), so the test's floors and the figures in
+BENCHMARKS.md measure one thing.
 
-The set is tests/relevance/queries.yaml: queries a person types when half remembering a talk,
-over the bundled Systems @Scale 2024 catalog and a pyvideo sample (tests/data/pyvideo), each
-with the talks they would accept. `evaluate()` gives MRR@10 and success@1, overall and by kind,
-for vod and for the baseline. tests/test_search_relevance.py holds vod above a floor with it,
-and bench/relevance.py prints it, so the test and the figures in BENCHMARKS.md agree.
-
-The baseline is plain FTS5: the unicode61 tokenizer (folds case and accents, no stemming),
-bm25() with equal column weights, and the query's words joined by AND; quoted phrases, `word*`
-prefixes, `-word` and the fields speaker:, company:, event:, year: are translated to FTS5's
-syntax.
+A query is judged over one corpus (`corpus:` in queries.yaml): `sample` is the bundled Systems
+@Scale 2024 catalog with the pyvideo sample of tests/data/pyvideo; `pyvideo` is the whole
+imported pyvideo catalog. The baseline is plain SQLite FTS5: the unicode61 tokenizer (folds case
+and accents, no stemming), bm25() with equal column weights, and the query's words joined by AND;
+quoted phrases, `word*` prefixes, `-word` and the fields speaker:, company:, event:, year: are
+translated to FTS5's syntax.
 """
 
 from __future__ import annotations
@@ -17,22 +15,20 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
-import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from vod.catalog import Catalog, load_catalog
 from vod.config import BUNDLED_CATALOG
-from vod.index import SearchIndex, build_index
 
 TESTS = Path(__file__).resolve().parent
 QUERIES = TESTS / "relevance" / "queries.yaml"  # queries a person types, with the talks they accept
 PYVIDEO_SAMPLE = TESTS / "data" / "pyvideo"
-TOP = 10  # results looked at per query: MRR@10
+TOP = 10  # results looked at per query: MRR@10, Recall@10
 
 
 @dataclass(frozen=True)
@@ -40,11 +36,17 @@ class Judged:
     query: str
     kind: str
     relevant: frozenset[str]
+    corpus: str = "sample"
 
 
-def load_queries(path: Path = QUERIES) -> list[Judged]:
+def load_queries(path: Path = QUERIES, corpus: str | None = "sample") -> list[Judged]:
+    """The judged queries of one corpus (all of them when `corpus` is None)."""
     raw = yaml.safe_load(path.read_text())["queries"]
-    return [Judged(q["query"], q["kind"], frozenset(q["relevant"])) for q in raw]
+    judged = [
+        Judged(q["query"], q["kind"], frozenset(map(str, q["relevant"])), q.get("corpus", "sample"))
+        for q in raw
+    ]
+    return [q for q in judged if corpus is None or q.corpus == corpus]
 
 
 def load_documents(workdir: Path) -> Catalog:
@@ -57,52 +59,46 @@ def load_documents(workdir: Path) -> Catalog:
     return load_catalog(folder)
 
 
-def reciprocal_rank(found: list[str], relevant: frozenset[str]) -> float:
-    for rank, slug in enumerate(found[:TOP], 1):
-        if slug in relevant:
-            return 1.0 / rank
-    return 0.0
-
-
 @dataclass(frozen=True)
 class Score:
-    mrr: float
-    success_at_1: float
-    misses: tuple[str, ...]
-    by_kind: dict[str, tuple[float, float, int]]
+    mrr: float  # mean reciprocal rank of the first relevant talk in the top 10
+    success_at_1: float  # share of queries whose first result is relevant
+    recall: float  # share of the relevant talks in the top 10 (of at most 10 of them)
+    misses: tuple[str, ...]  # queries with no relevant talk in the top 10
+    by_kind: dict[str, tuple[float, float, float, int]]  # kind: (mrr, s@1, recall, n)
 
 
 def score(runs: list[tuple[Judged, list[str]]]) -> Score:
-    kinds: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    """Score each query's ranked slugs against its judgments, overall and by kind."""
+    kinds: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
     misses = []
     for judged, found in runs:
-        rr = reciprocal_rank(found, judged.relevant)
-        at_1 = 1.0 if found[:1] and found[0] in judged.relevant else 0.0
-        kinds[judged.kind].append((rr, at_1))
-        kinds["all"].append((rr, at_1))
+        top = found[:TOP]
+        rr = next((1.0 / n for n, slug in enumerate(top, 1) if slug in judged.relevant), 0.0)
+        at_1 = 1.0 if top[:1] and top[0] in judged.relevant else 0.0
+        recall = len(judged.relevant.intersection(top)) / min(TOP, len(judged.relevant))
+        kinds[judged.kind].append((rr, at_1, recall))
+        kinds["all"].append((rr, at_1, recall))
         if rr == 0.0:
             misses.append(judged.query)
     by_kind = {
         kind: (
-            sum(r for r, _ in v) / len(v),
-            sum(s for _, s in v) / len(v),
+            sum(r for r, _, _ in v) / len(v),
+            sum(s for _, s, _ in v) / len(v),
+            sum(c for _, _, c in v) / len(v),
             len(v),
         )
         for kind, v in kinds.items()
     }
-    return Score(by_kind["all"][0], by_kind["all"][1], tuple(misses), by_kind)
+    mrr, at_1, recall, _ = by_kind["all"]
+    return Score(mrr, at_1, recall, tuple(misses), by_kind)
 
 
-# ---- vod -------------------------------------------------------------------------------------
-
-
-def run_vod(
-    catalog: Catalog, queries: list[Judged], workdir: Path
+def run(
+    queries: list[Judged], search: Callable[[str], list[str]]
 ) -> list[tuple[Judged, list[str]]]:
-    index_dir = workdir / "vod-index"
-    build_index(catalog, index_dir)
-    index = SearchIndex(index_dir)
-    return [(q, [h.slug for h in index.search(q.query, per_page=TOP).hits]) for q in queries]
+    """Each query with the slugs `search` ranks for it."""
+    return [(q, search(q.query)) for q in queries]
 
 
 # ---- plain SQLite FTS5 -----------------------------------------------------------------------
@@ -111,8 +107,9 @@ FTS_COLUMNS = ("title", "abstract", "speakers", "company", "session", "event", "
 FTS_FIELDS = {"speaker": "speakers", "company": "company", "event": "event", "year": "year"}
 
 
-def fts5_index(catalog: Catalog) -> sqlite3.Connection:
-    db = sqlite3.connect(":memory:")
+def fts5_index(catalog: Catalog, path: str = ":memory:") -> sqlite3.Connection:
+    """An FTS5 table of the catalog's talks (every column weighted the same)."""
+    db = sqlite3.connect(path)
     db.execute(f"CREATE VIRTUAL TABLE talks USING fts5(slug UNINDEXED, {', '.join(FTS_COLUMNS)})")
     rows = []
     for talk in catalog.talks.values():
@@ -134,6 +131,7 @@ def fts5_index(catalog: Catalog) -> sqlite3.Connection:
             )
         )
     db.executemany(f"INSERT INTO talks VALUES (?, {', '.join('?' * len(FTS_COLUMNS))})", rows)
+    db.commit()
     return db
 
 
@@ -142,8 +140,7 @@ _TOKEN = re.compile(r'(-?)(?:(\w+):)?("[^"]*"|\S+)')
 
 def fts5_query(text: str) -> str:
     """Translate the query language into FTS5: quoted phrases, prefixes, -word and fields."""
-    positive: list[str] = []
-    negative: list[str] = []
+    positive, negative = [], []
     for minus, field, term in _TOKEN.findall(text):
         column = FTS_FIELDS.get(field.lower()) if field else None
         if term.startswith('"'):
@@ -168,33 +165,19 @@ def fts5_query(text: str) -> str:
     return query
 
 
-def run_fts5(catalog: Catalog, queries: list[Judged]) -> list[tuple[Judged, list[str]]]:
-    db = fts5_index(catalog)
-    runs = []
-    for q in queries:
-        expr = fts5_query(q.query)
+def fts5_search(db: sqlite3.Connection) -> Callable[[str], list[str]]:
+    """A search function over an FTS5 table: the top 10 slugs by bm25."""
+
+    def search(text: str) -> list[str]:
         try:
-            found = [
+            return [
                 row[0]
                 for row in db.execute(
                     "SELECT slug FROM talks WHERE talks MATCH ? ORDER BY bm25(talks) LIMIT ?",
-                    (expr, TOP),
+                    (fts5_query(text), TOP),
                 )
             ]
         except sqlite3.OperationalError:
-            found = []
-        runs.append((q, found))
-    return runs
+            return []
 
-
-# ---- report ----------------------------------------------------------------------------------
-
-
-def evaluate(queries_path: Path = QUERIES) -> dict[str, Any]:
-    queries = load_queries(queries_path)
-    with tempfile.TemporaryDirectory(prefix="vod-relevance-") as tmp:
-        workdir = Path(tmp)
-        catalog = load_documents(workdir)
-        vod = score(run_vod(catalog, queries, workdir))
-        fts = score(run_fts5(catalog, queries))
-    return {"queries": len(queries), "documents": len(catalog.talks), "vod": vod, "fts5": fts}
+    return search
