@@ -33,6 +33,7 @@ from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser, OrGroup
 
 ROOT = Path(__file__).resolve().parents[1]
+ANALYSIS = ROOT / "vod" / "index" / "analysis.py"
 QUERIES = [
     "python",
     "django",
@@ -74,8 +75,13 @@ def documents(catalog: Any) -> list[dict[str, Any]]:
 # The plain build runs in a process of its own that imports Whoosh only: vod's fixes to Whoosh
 # (vod/index/whoosh_fixes.py) apply as soon as vod.index is imported.
 PLAIN_SCRIPT = """
-import pickle, sys, time
+import importlib.util, pickle, sys, time
 from whoosh import index
+# vod's analyzers (plain Whoosh filters) without the vod package, which would patch Whoosh.
+spec = importlib.util.spec_from_file_location("vod.index.analysis", sys.argv[3])
+analysis = importlib.util.module_from_spec(spec)
+sys.modules["vod.index.analysis"] = analysis
+spec.loader.exec_module(analysis)
 schema, docs = pickle.load(open(sys.argv[1], "rb"))
 ix = index.create_in(sys.argv[2], schema)
 start = time.perf_counter()
@@ -96,7 +102,7 @@ def write_plain(docs: list[dict[str, Any]], folder: Path) -> float:
     data = folder.parent / "plain-documents.pickle"
     data.write_bytes(pickle.dumps((make_schema(), docs), protocol=pickle.HIGHEST_PROTOCOL))
     done = subprocess.run(
-        [sys.executable, "-c", PLAIN_SCRIPT, str(data), str(folder)],
+        [sys.executable, "-c", PLAIN_SCRIPT, str(data), str(folder), str(ANALYSIS)],
         check=True,
         capture_output=True,
         text=True,

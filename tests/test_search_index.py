@@ -128,7 +128,7 @@ def test_parse_vtt_reads_cues_and_skips_notes_and_styles() -> None:
 
 
 def test_cue_positions_match_the_transcript_field() -> None:
-    from vod.index.schema import TEXT_ANALYZER
+    from vod.index.analysis import TEXT_ANALYZER
 
     cues = parse_vtt((MEDIA / "testconf-2023" / "continuous-deployment.en.vtt").read_text())
     records = cue_records(cues, TEXT_ANALYZER)
@@ -279,7 +279,7 @@ def test_abstract_snippet_keeps_the_full_stop_and_says_when_it_is_cut(index: Sea
     text = "word " * 100 + "needle, " + "word " * 100
     from whoosh import highlight
 
-    from vod.index.schema import TEXT_ANALYZER
+    from vod.index.analysis import TEXT_ANALYZER
 
     marked = highlight.highlight(
         text, {"needl"}, TEXT_ANALYZER, highlight.ContextFragmenter(60, 20), formatter

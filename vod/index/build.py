@@ -37,11 +37,12 @@ from whoosh import index as whoosh_index
 from vod import __version__
 from vod.config import catalog_identity
 from vod.errors import StorageUnavailable, VodError
+from vod.index.analysis import TEXT_ANALYZER
 from vod.index.facets import FACETS_FILE, facet_record, facets_file
 from vod.index.fingerprints import write_talk_state
 from vod.index.integrity import fsync_path, fsync_tree, record_files
 from vod.index.lock import build_lock
-from vod.index.schema import FIELD_BOOSTS, TEXT_ANALYZER, make_schema, talk_document
+from vod.index.schema import FIELD_BOOSTS, make_schema, talk_document
 from vod.index.scoring import write_frequent_terms
 from vod.index.spelling import write_spelling
 from vod.index.transcript import MAX_CAPTION_BYTES, Cue, cue_records, parse_vtt
@@ -60,7 +61,8 @@ META = "meta.json"
 # 2: English text is stemmed with Snowball (Porter2) instead of Porter.
 # 4: transcripts from captions, facet fields, a sortable date, facets.json beside the index.
 # 5: the catalog's identity, and every file's size and checksum in meta.json; talks.json.
-INDEX_FORMAT = 5
+# 6: tech names (C++, C#, .NET, a/b), compounds also closed, agent nouns meet verbs (#12).
+INDEX_FORMAT = 6
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
 # Per-process files naming the version each searching process reads (see write_lease).

@@ -25,10 +25,13 @@ from whoosh.qparser import (
     PlusMinusPlugin,
     RangePlugin,
 )
+from whoosh.reading import TermNotFound
 
 from vod.errors import QueryError
-from vod.index.schema import FIELD_BOOSTS, NAME_ANALYZER, QUERY_FIELDS
+from vod.index.analysis import MAX_COMPOUND_PARTS, NAME_ANALYZER
+from vod.index.schema import FIELD_BOOSTS, QUERY_FIELDS
 from vod.index.spelling import Speller
+from vod.index.synonyms import longest_key, synonyms
 
 MAX_QUERY_CHARS = 500  # longer input is refused with a message, not cut silently
 MAX_TERMS = 32  # words, phrases and operators in one query
@@ -139,10 +142,84 @@ def _parser(group: Any) -> MultifieldParser:
 
 def parse_query(text: str, schema: Any) -> ParsedQuery:
     """Parse cleaned text against `schema`; raise QueryError when nothing searchable is left."""
-    parsed = _make(text, schema, AndGroup)
+    searched = with_alternatives(_EVENT_SLUG_RE.sub(_event_slug, text))
+    parsed = _make(searched, schema, AndGroup)
     if not _has_leaf(parsed):
         raise QueryError("That search has only operators or punctuation; type a word to find.")
-    return ParsedQuery(text, parsed, schema, _phrase_boost(text, schema))
+    return ParsedQuery(searched, parsed, schema, _phrase_boost(text, schema))
+
+
+# `event:pycon-us-2019`: a slug, which must match exactly, not as the words pycon and 2019 (the
+# event field drops "us" as a stop word). The index holds each slug as one closed word too.
+_EVENT_SLUG_RE = re.compile(r"(?<![\w\"])event:([\w.]+(?:-[\w.]+)+)(?![\w-])")
+
+
+def _event_slug(match: re.Match[str]) -> str:
+    parts = match.group(1).split("-")
+    if len(parts) > MAX_COMPOUND_PARTS:
+        return match.group(0)
+    return "event:" + "".join(parts).lower()
+
+
+_SEGMENT_RE = re.compile(r'"[^"]*"|\S+')
+# A word the rewrites below may touch: no field, quote, wildcard, group, boost or operator sign.
+_BARE_RE = re.compile(r"^[^\W_][\w.'’/+#-]*$")
+MAX_ALTERNATIVES = 4  # rewrites in one query; the rest of its words are searched as typed
+SYNONYM_BOOST = 0.5  # an acronym's expansion (or the other way) weighs half the typed words
+
+
+def with_alternatives(text: str) -> str:
+    """Add what else the words may be written as, in the query syntax, at a lower weight.
+
+    An acronym of the table (synonyms.txt) also searches its expansion and the other way
+    round: `ml ops` -> `(ml OR "machine learning"^0.5) ops`. A hyphenated word also searches
+    the closed word (`crowd-sourced` -> `(crowd-sourced OR crowdsourced)`), which the index
+    holds for every hyphenated word it read (analysis.py).
+    """
+    table = synonyms()
+    longest = longest_key()
+    segments = _SEGMENT_RE.findall(text)
+    out: list[str] = []
+    rewrites = 0
+    i = 0
+    while i < len(segments):
+        segment = segments[i]
+        if rewrites >= MAX_ALTERNATIVES or not _is_bare(segment):
+            out.append(segment)
+            i += 1
+            continue
+        for size in range(min(longest, len(segments) - i), 0, -1):
+            words = segments[i : i + size]
+            if not all(_is_bare(w) for w in words):
+                continue
+            key = " ".join(w.lower() for w in words)
+            if key in table:
+                typed = _closed(words[0]) if size == 1 else "(" + " ".join(words) + ")"
+                others = " OR ".join(
+                    (f'"{alt}"' if " " in alt else alt) + f"^{SYNONYM_BOOST}" for alt in table[key]
+                )
+                out.append(f"({typed} OR {others})")
+                rewrites += 1
+                i += size
+                break
+        else:
+            closed = _closed(segment)
+            rewrites += closed != segment
+            out.append(f"({closed})" if closed != segment else segment)
+            i += 1
+    return " ".join(out)
+
+
+def _closed(word: str) -> str:
+    """`word OR its closed form` for a hyphenated word (`crowd-sourced`), else the word."""
+    parts = word.split("-")
+    if 1 < len(parts) <= MAX_COMPOUND_PARTS and all(parts):
+        return f"{word} OR {''.join(parts)}"
+    return word
+
+
+def _is_bare(segment: str) -> bool:
+    return bool(_BARE_RE.match(segment)) and segment not in _OPERATOR_WORDS
 
 
 def _phrase_boost(text: str, schema: Any) -> wq.Query | None:
@@ -348,22 +425,50 @@ _OPERATORS = {"and", "or", "not", "andnot", "andmaybe"}
 MAX_CORRECTIONS = 4  # words corrected in one query; the rest are left as typed
 RARE_DF = 2  # a word this few talks use may itself be a typo...
 RARE_RATIO = 20  # ...when a word one edit away is used by this many times more talks
+RARE_MIN_DF = 10  # ...and by at least this many talks
+ACRONYM_MAX = 5  # an all-capitals word this short is an acronym (`OMR`), never a typo
+CANDIDATES = 6  # corrections of one word compared by how they fit the other words
+# Fields whose words say what a talk is about, for how well a correction fits the others.
+COOCCURRENCE_FIELDS = ("title", "abstract", "people", "tags", "event")
+
+
+def protected_words(typed: str) -> frozenset[str]:
+    """Words of what was typed that spelling must leave alone: field syntax (`slug:foo`)."""
+    found: set[str] = set()
+    for token in _TOKEN_RE.findall(typed):
+        if ":" in token:
+            found.update(w.lower() for w in re.findall(r"[^\W\d_]+", token))
+    return frozenset(found)
 
 
 def suggest_spelling(
-    searcher: Any, text: str, speller: Speller | None, *, rare_too: bool = False
+    searcher: Any,
+    text: str,
+    speller: Speller | None,
+    *,
+    rare_too: bool = False,
+    typed: str | None = None,
 ) -> str | None:
     """Return `text` with its misspelled words replaced by the closest indexed words, or None.
 
-    A word no field knows is corrected within one edit (two for words over five letters). With
-    `rare_too` (a search that found few talks), a word very few talks use is also replaced
-    when a word one edit away is far more common: a corpus has its own typos (`asyncronous`).
+    A word no field knows is corrected within one edit (two for words of six letters or more).
+    With `rare_too` (a search that found few talks), a word very few talks use is also replaced
+    when a word one edit away is far more common and is found with the query's other words:
+    a corpus has its own typos (`asyncronous`, `paraller`). Among candidates, the one found in
+    most talks with the other words wins, then the fewer edits, then the more used word: a
+    first name used by many talks must not beat the word the query is about. Short all-capital
+    words (acronyms) and the words of field syntax in `typed` are never changed.
     """
     if speller is None:
         return None
     reader = searcher.reader()
     schema = searcher.schema
-    changed = 0
+    keep = protected_words(typed if typed is not None else text)
+    matches = list(_WORD_RE.finditer(text))
+    if not matches:
+        return None
+    folded_words = ["".join(t.text for t in NAME_ANALYZER(m.group(1))) for m in matches]
+    doc_sets: dict[str, frozenset[int]] = {}
 
     def frequency(word: str) -> int | None:
         """How many documents use the word, summed over fields; None for a stop word."""
@@ -375,25 +480,56 @@ def suggest_spelling(
             total += sum(reader.doc_frequency(fieldname, token) for token in tokens)
         return total
 
-    def fix(match: re.Match[str]) -> str:
-        nonlocal changed
-        word = match.group(1)
-        folded = "".join(t.text for t in NAME_ANALYZER(word))
-        if changed >= MAX_CORRECTIONS or word.lower() in _OPERATORS or not folded:
-            return word
+    def docs(word: str) -> frozenset[int]:
+        """The documents that use `word` in the fields that say what a talk is about."""
+        if word not in doc_sets:
+            found: set[int] = set()
+            for fieldname in COOCCURRENCE_FIELDS:
+                for token in schema[fieldname].process_text(word, mode="query"):
+                    try:
+                        found.update(reader.postings(fieldname, token).all_ids())
+                    except TermNotFound:
+                        continue
+            doc_sets[word] = frozenset(found)
+        return doc_sets[word]
+
+    def fit(candidate: str, others: list[str]) -> tuple[int, int]:
+        """(talks with the candidate and every other word, with it and any other word)."""
+        mine = docs(candidate)
+        together = set(mine)
+        for other in others:
+            together &= docs(other)
+        return (len(together) if others else 0, sum(len(mine & docs(o)) for o in others))
+
+    replacements: dict[int, str] = {}
+    for i, match in enumerate(matches):
+        word, folded = match.group(1), folded_words[i]
+        if len(replacements) >= MAX_CORRECTIONS:
+            break
+        if word.lower() in _OPERATORS or not folded or folded in keep:
+            continue
+        if word.isupper() and len(word) <= ACRONYM_MAX:
+            continue
         df = frequency(folded)
         if df is None:
-            return word
+            continue
         if df == 0:
-            found = speller.suggest(folded, maxdist=1 if len(folded) <= 5 else 2)
+            found = speller.candidates(folded, maxdist=1 if len(folded) < 6 else 2)
         elif rare_too and df <= RARE_DF:
-            found = speller.suggest(folded, maxdist=1, min_df=max(10, RARE_RATIO * df))
+            found = speller.candidates(folded, maxdist=1, min_df=max(RARE_MIN_DF, RARE_RATIO * df))
         else:
-            return word
-        if found is None:
-            return word
-        changed += 1
-        return found[0]
-
-    fixed = _WORD_RE.sub(fix, text)
-    return fixed if changed else None
+            continue
+        if not found:
+            continue
+        others = [w for j, w in enumerate(folded_words) if j != i and w and frequency(w)]
+        ranked = []
+        for candidate, edits, used in found[:CANDIDATES]:
+            together, anywhere = fit(candidate, others)
+            ranked.append(((-(together > 0), edits, -together, -anywhere, -used), candidate))
+        best_key, best = min(ranked)
+        if df > 0 and others and best_key[3] == 0:
+            continue  # a rare word whose neighbour never meets the other words: leave it
+        replacements[match.start(1)] = best
+    if not replacements:
+        return None
+    return _WORD_RE.sub(lambda m: replacements.get(m.start(1), m.group(1)), text)

@@ -8,35 +8,12 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from whoosh.analysis import (
-    CharsetFilter,
-    LowercaseFilter,
-    RegexTokenizer,
-    StemFilter,
-    StopFilter,
-)
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.support.charset import accent_map
+
+from vod.index.analysis import NAME_ANALYZER, TEXT_ANALYZER
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
-
-# English text: words folded to ASCII, lowercased, stop words dropped, stemmed
-# (so `deploying` finds `deployment`). Snowball's English stemmer (Porter2): Whoosh's default
-# Porter stems `deploying` to `deploi` but `deployment` to `deployment`, and `running` to `runn`.
-# Words, keeping `node.js` and `2.7` whole but splitting a missing space after a full stop
-# (`subsystems.We` in a real abstract), which Whoosh's default pattern glues into one token.
-WORD_PATTERN = r"\w+(?:\.(?![A-Z])\w+)*"
-
-TEXT_ANALYZER = (
-    RegexTokenizer(WORD_PATTERN)
-    | LowercaseFilter()
-    | CharsetFilter(accent_map)
-    | StopFilter()
-    | StemFilter(lang="en")
-)
-# Names and companies: folded and lowercased but not stemmed, so `Kim` never matches `kimmed`.
-NAME_ANALYZER = RegexTokenizer(WORD_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
 
 # Fields a user may name in a query (`speaker:rasley`), and the index field each searches.
 QUERY_FIELDS = {

@@ -12,7 +12,7 @@ from typing import Any
 from whoosh import highlight
 from whoosh.analysis import CompositeAnalyzer, RegexTokenizer, Token
 
-from vod.index.schema import NAME_ANALYZER, TEXT_ANALYZER
+from vod.index.analysis import NAME_ANALYZER, TEXT_ANALYZER
 from vod.index.transcript import Cue
 
 SNIPPET_LABELS = {

@@ -74,7 +74,8 @@ def cue_records(cues: Iterable[Cue], analyzer: Any) -> list[tuple[int, str, int]
     position = 0
     for cue in cues:
         records.append((cue.start, cue.text, position))
-        position += sum(1 for _ in analyzer(cue.text))
+        # Positions, not terms: a compound's closed word shares its last part's (analysis.py).
+        position += len({t.pos for t in analyzer(cue.text, positions=True)})
     return records
 
 
