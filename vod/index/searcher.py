@@ -20,6 +20,8 @@ from vod.errors import IndexDamaged, IndexNotBuilt, QueryError
 from vod.index import budget, guards
 from vod.index.build import IndexInfo, write_lease
 from vod.index.collect import Matches, browse, collect, field_terms, top_in_order
+from vod.index.coordination import coordinated
+from vod.index.events import EventNames
 from vod.index.facets import FACETS_FILE, Facet, FacetTable, Filters
 from vod.index.files import open_version_index
 from vod.index.guard import VersionGuard
@@ -45,7 +47,6 @@ PER_PAGE = 10
 MAX_PAGE = 50  # deep pages cost as much as every page before them; nobody reads page 51
 POINTER_CHECK_EVERY = 1.0  # seconds between looks at the CURRENT pointer
 SORTS = ("relevance", "newest", "oldest")
-FEW_HITS = 3  # fewer results than this, and "did you mean" also looks at rare words
 # Seconds of the searching thread's CPU time (vod/index/budget.py) after which reading matches
 # stops, and the results say they may be incomplete (issue #3: no query above 250 ms of server
 # time). Parsing, prefix expansion, spelling, facets and snippets are bounded by size (~60 ms
@@ -84,6 +85,9 @@ class SearchResults:
     filters: Filters = field(default_factory=Filters)
     sort: str = "relevance"
     partial: bool = False  # the search ran out of time; the count and facets are a lower bound
+    # Results with every word (of `corrected`, when searched_corrected); those below them, up
+    # to `total`, have some of the words (issue #12: a page is filled, not ended).
+    all_words: int = 0
 
     @property
     def pages(self) -> int:
@@ -107,6 +111,7 @@ class _Open:
     _suggester: Suggester | None = None
     _unrecorded: frozenset[str] | None = None
     _suggester_lock: threading.Lock = field(default_factory=threading.Lock)
+    _event_names: EventNames | None = None
     # Answers of this version, by query, filters, sort and page (see SearchIndex.search).
     results: LruCache[SearchResults] = field(default_factory=lambda: LruCache(RESULTS_KEPT))
 
@@ -124,6 +129,14 @@ class _Open:
             docs = self.facets.fields["recording"].docs_with(["0"])
             self._unrecorded = frozenset(self.facets.slugs[d] for d in docs)
         return self._unrecorded
+
+    def event_names(self) -> EventNames:
+        """The version's event names, for queries that name one (built on first use)."""
+        if self._event_names is None:
+            field = self.facets.fields.get("event")
+            pairs = zip(field.keys, field.labels, strict=True) if field else ()
+            self._event_names = EventNames(pairs)
+        return self._event_names
 
     def suggester(self) -> Suggester:
         """The version's suggestion lists, built on first use."""
@@ -363,30 +376,42 @@ class SearchIndex:
             table = current.facets
             allowed = table.allowed(filters)
             query = None
+            all_words = 0
             if browsing:
                 found = browse(table.doc_count, allowed)
                 sort = "newest" if sort == "relevance" else sort
             else:
                 parsed = _parse(text, searcher.schema)
                 query = expand_prefixes(parsed.query, reader)
-                found = self._find(current, parsed, query, allowed, deadline)
-                if not found.scored and not found.partial:
-                    corrected = self._correct(current, text, rare_too=False)
+                # The talks of an event the words name ("PyCon US 2019") rank first.
+                named = current.event_names().named(text)
+                first_docs = table.fields["event"].docs_with(named) if named else frozenset()
+                found = _first(self._find(current, parsed, query, allowed, deadline), first_docs)
+                all_words = found.total
+                if found.total < per_page and not found.partial:
+                    # Fewer than a page (issue #12): try the spelling, rare words included
+                    # (a corpus has its own typos), then fill the page with talks that have
+                    # some of the words, below those that have them all.
+                    corrected = self._correct(current, text, raw)
                     if corrected:
                         fixed = _parse(corrected, searcher.schema, refuse=False)
                         retry = expand_prefixes(fixed.query, reader)
                         again = self._find(current, fixed, retry, allowed, deadline)
-                        if again.scored:
-                            found, query, searched_corrected = again, retry, True
-                    if not found.scored:
-                        # No talk has every word: rank those that have some of them.
-                        loose = expand_prefixes(_guarded(parsed.any_terms), reader)
-                        again = self._find(current, parsed, loose, allowed, deadline)
-                        if again.scored:
-                            found, query, any_terms = again, loose, True
-                        found.partial |= again.partial
-                elif found.total < FEW_HITS:
-                    corrected = self._correct(current, text, rare_too=True)
+                        again = _first(again, first_docs)
+                        if again.total > found.total:
+                            searched_corrected = not found.scored
+                            found = _below(found, again)
+                            query = retry if searched_corrected else wq.Or([query, retry])
+                        parsed = fixed  # the any-words tail searches the corrected words
+                    all_words = found.total
+                    if found.total < per_page and not found.partial:
+                        loose = self._any_words(current, parsed, reader, allowed, deadline)
+                        loose = _first(loose, first_docs)
+                        if loose.scored:
+                            any_terms = not found.scored
+                            found = _below(found, loose)
+                            query = expand_prefixes(_guarded(parsed.any_terms), reader)
+                        found.partial |= loose.partial
             facets = table.facets(found.seen, filters)
             ranked = top_in_order(found.scored, sort, table.dates, page * per_page)
             terms = field_terms(query)
@@ -408,7 +433,45 @@ class SearchIndex:
             filters=filters,
             sort=sort,
             partial=found.partial,
+            all_words=all_words,
         )
+
+    def _any_words(
+        self,
+        current: _Open,
+        parsed: ParsedQuery,
+        reader: Any,
+        allowed: frozenset[int] | None,
+        deadline: float,
+    ) -> Matches:
+        """Talks with some of the words, those with more of them first (coordination.py)."""
+
+        def score(clause: Any) -> dict[int, float]:
+            clause = expand_prefixes(clause, reader)
+            scores = current.scorer.score(clause, deadline)
+            if scores is None:  # a shape the posting-list scorer does not know
+                return {-n: s for s, n in collect(current.searcher, clause, None, deadline).scored}
+            return scores
+
+        try:
+            scores = coordinated(parsed.query, score)
+        except OutOfTime:
+            log.warning("search for %r ran out of time", parsed.text)
+            return Matches([], [], partial=True)
+        found = Matches(
+            list(scores), [(s, -d) for d, s in scores.items() if allowed is None or d in allowed]
+        )
+        if parsed.phrase is not None and found.scored:
+            try:
+                best = heapq.nlargest(RERANK, found.scored)
+                bonus = current.scorer.score_within(
+                    parsed.phrase, {-negated for _, negated in best}, deadline
+                )
+            except OutOfTime:
+                bonus = None
+            if bonus:
+                found.scored = [(s + bonus.get(-n, 0.0), n) for s, n in found.scored]
+        return found
 
     def _find(
         self,
@@ -451,10 +514,12 @@ class SearchIndex:
             log.warning("search for %r ran out of time; ranked what was scored", parsed.text)
         return found
 
-    def _correct(self, current: _Open, text: str, rare_too: bool) -> str | None:
+    def _correct(self, current: _Open, text: str, typed: str) -> str | None:
         """Suggest a spelling for misspelled words, or None."""
         try:
-            return suggest_spelling(current.searcher, text, current.speller, rare_too=rare_too)
+            return suggest_spelling(
+                current.searcher, text, current.speller, rare_too=True, typed=typed
+            )
         except Exception:  # the corrector is a nicety; never let it fail a search
             log.exception("spelling correction failed for %r", text)
             return None
@@ -521,6 +586,25 @@ def _guarded(q: Any) -> Any:
         return guards.guard(q)
     except QueryError:
         return wq.NullQuery
+
+
+def _first(found: Matches, docs: frozenset[int]) -> Matches:
+    """`found` with the matches among `docs` ranked above the others, each group in its order."""
+    if not docs or not found.scored:
+        return found
+    lift = max(s for s, _ in found.scored)
+    found.scored = [(s + lift, n) if -n in docs else (s, n) for s, n in found.scored]
+    return found
+
+
+def _below(first: Matches, then: Matches) -> Matches:
+    """`first`'s matches, then those of `then` it lacks, every one of them ranked below."""
+    have = {n for _, n in first.scored}
+    rest = [(s, n) for s, n in then.scored if n not in have]
+    lift = max((s for s, _ in rest), default=0.0)
+    scored = [(s + lift, n) for s, n in first.scored] + rest
+    seen = list(dict.fromkeys([*first.seen, *then.seen]))
+    return Matches(seen, scored, partial=first.partial or then.partial)
 
 
 def _positions(reader: Any, docnum: int, words: frozenset[str]) -> list[tuple[str, list[int]]]:

@@ -3,9 +3,10 @@
 Whoosh's corrector compares the typed word with every word of a field, in Python: on the pyvideo
 corpus that is 30-60 ms per field at one edit and 100-370 ms at two. So each index version gets
 a small symmetric-delete table (SymSpell's idea), written by the build next to the index: every
-indexed word, and every word with one letter deleted, hashed and sorted. A typed word and its
-one- and two-letter deletions are looked up with bisect; the few candidates found are checked
-with an exact edit distance (a swap of two neighbouring letters counts as one edit).
+indexed word, and every word with one letter deleted (two, for long and common words), hashed
+and sorted. A typed word and its one- and two-letter deletions are looked up with bisect; the
+few candidates found are checked with an exact edit distance (a swap of two neighbouring letters
+counts as one edit).
 """
 
 from __future__ import annotations
@@ -25,6 +26,19 @@ SPELLING_TABLE = "spelling.bin"
 VOCABULARY_FIELDS = ("spell_title", "spell_abstract", "people")
 MIN_WORD = 3
 MAX_WORD = 30
+TWO_EDITS_MIN = 6  # letters a typed word needs before two edits may correct it
+TWO_EDITS_DF = 5  # talks that must use an indexed word for it to be two edits from a typo
+
+
+def _depth(word: str, df: int) -> int:
+    """Letters deleted from an indexed word in the table: two for the long, common words.
+
+    Both sides deleting two letters is what finds a word two edits away (two missing or two
+    wrong letters); a typed word is only corrected that far when it is this long (issue #12).
+    Rare words get one deletion: they are rarely what a typo meant, and the table stays small
+    (+440k entries on pyvideo, about 3.5 MB).
+    """
+    return 2 if len(word) >= TWO_EDITS_MIN and df >= TWO_EDITS_DF else 1
 
 
 def _variants(word: str, depth: int) -> set[str]:
@@ -69,11 +83,16 @@ class Speller:
     def from_frequencies(cls, frequency: dict[str, int]) -> Speller:
         """Build the table for words and how many documents use each."""
         words = sorted(frequency)
-        pairs = sorted(
-            (_key(variant), n) for n, word in enumerate(words) for variant in _variants(word, 1)
-        )
-        keys = array("I", (k for k, _ in pairs))
-        ids = array("I", (n for _, n in pairs))
+        # (key, word number) packed in one int: a list of ints sorts several times faster
+        # than a list of tuples, and this is most of the table's build time.
+        pairs = [
+            (_key(variant) << 32) | n
+            for n, word in enumerate(words)
+            for variant in _variants(word, _depth(word, frequency[word]))
+        ]
+        pairs.sort()
+        keys = array("I", (p >> 32 for p in pairs))
+        ids = array("I", (p & 0xFFFFFFFF for p in pairs))
         return cls(words, [frequency[w] for w in words], keys, ids)
 
     def save(self, folder: Path) -> None:
@@ -118,20 +137,31 @@ class Speller:
 
         Fewer edits win, then the word more talks use; only words used by `min_df` talks or more.
         """
-        best: tuple[int, int, str] | None = None
+        found = self.candidates(word, maxdist, min_df)
+        return found[0] if found else None
+
+    def candidates(
+        self, word: str, maxdist: int = 2, min_df: int = 1
+    ) -> list[tuple[str, int, int]]:
+        """Return (word, edits, frequency) of the indexed words nearest `word`, best first.
+
+        Words one edit away, if there are any; else (with `maxdist` 2) those two edits away
+        that the table holds two deep (_depth). Only words used by `min_df` talks or more;
+        fewer edits first, then the more used.
+        """
+        found: dict[int, int] = {}
         for depth in range(1, maxdist + 1):
             for n in self._ids(_variants(word, depth)):
                 candidate = self.words[n]
-                if candidate == word or self.df[n] < min_df:
+                if candidate == word or self.df[n] < min_df or n in found:
                     continue
                 edits = edit_distance(word, candidate, depth)
                 if edits <= depth:
-                    rank = (edits, -self.df[n], candidate)
-                    if best is None or rank < best:
-                        best = rank
-            if best is not None:
+                    found[n] = edits
+            if found:
                 break  # one edit found something: never prefer a two-edit word
-        return (best[2], best[0], -best[1]) if best else None
+        ranked = sorted(found, key=lambda n: (found[n], -self.df[n], self.words[n]))
+        return [(self.words[n], found[n], self.df[n]) for n in ranked]
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:

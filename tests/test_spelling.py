@@ -1,0 +1,86 @@
+"""Spelling, round 2 (issue #12, item 1): corpus typos, co-occurrence, two edits, acronyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tiny_index import found, tiny_index
+from vod.index import SearchIndex
+from vod.index.query import protected_words
+from vod.index.spelling import Speller
+
+FILLER = ["tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "monday"]
+
+
+def _talks() -> list[dict[str, object]]:
+    talks: list[dict[str, object]] = []
+    # "parallel" is common; one abstract misspells it "paraller" (a typo the corpus has).
+    for n in range(21):
+        talks.append({"slug": f"parallel-{n}", "title": f"Parallel solvers {FILLER[n % 7]}"})
+    talks.append({"slug": "typo", "title": "Notes from the road", "abstract": "A paraller story."})
+    # "grace" (a first name) is far more common than "graph", but only "graph" meets "databases".
+    for n in range(8):
+        talks.append(
+            {
+                "slug": f"grace-{n}",
+                "title": f"Gardening {FILLER[n % 7]}",
+                "speakers": ["Grace Hopper"],
+            }
+        )
+    talks.append({"slug": "graph-db", "title": "Graph databases in practice"})
+    talks.append({"slug": "graph-viz", "title": "Drawing a graph"})
+    # "asynchronous", in six talks: a long common word, two edits from "asynchrnus".
+    for n in range(6):
+        talks.append({"slug": f"async-{n}", "title": f"Asynchronous servers {FILLER[n % 7]}"})
+    talks.append({"slug": "our", "title": "What our users want", "abstract": "Our plug, our food."})
+    return talks
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    return tiny_index(tmp_path_factory.mktemp("spelling"), {"SpellConf 2020": _talks()})
+
+
+def test_a_typo_the_corpus_itself_has_is_corrected_when_it_finds_almost_nothing(
+    index: SearchIndex,
+) -> None:
+    results = index.search("paraller solvers")
+    assert results.corrected == "parallel solvers"
+    assert results.searched_corrected
+    assert {h.slug for h in results.hits} >= {f"parallel-{n}" for n in range(10)}
+
+
+def test_the_correction_that_meets_the_other_words_beats_the_more_common_one(
+    index: SearchIndex,
+) -> None:
+    results = index.search("grach databases")
+    assert results.corrected == "graph databases"
+    assert found(index, "grach databases")[0] == "graph-db"
+
+
+def test_a_long_word_is_corrected_across_two_edits(index: SearchIndex) -> None:
+    results = index.search("asynchrnus")  # two letters missing
+    assert results.corrected == "asynchronous"
+    assert results.searched_corrected and len(results.hits) == 6
+    assert index.search("asinchronuos").corrected == "asynchronous"  # two letters wrong
+
+
+def test_the_any_words_fallback_searches_the_corrected_words(index: SearchIndex) -> None:
+    # No talk has all three, and nothing is near zzyzzx; only "graph" finds graph-viz.
+    results = index.search("grach databases zzyzzx")
+    assert results.corrected == "graph databases zzyzzx"
+    assert results.any_terms
+    assert [h.slug for h in results.hits][:2] == ["graph-db", "graph-viz"]
+
+
+def test_acronyms_and_field_syntax_are_never_corrected(index: SearchIndex) -> None:
+    assert index.search("OMR").corrected is None  # not "our"
+    assert index.search("slug:foo").corrected is None  # not "plug food"
+    assert protected_words("slug:foo bar") == frozenset({"slug", "foo"})
+
+
+def test_candidates_are_nearest_first_then_most_used() -> None:
+    speller = Speller.from_frequencies({"graph": 3, "grace": 9, "grant": 1, "asynchronous": 6})
+    assert [c for c, _, _ in speller.candidates("grach", maxdist=1)] == ["grace", "graph"]
+    assert speller.candidates("asynchrnus") == [("asynchronous", 2, 6)]
+    assert speller.candidates("asynchrnus", maxdist=1) == []

@@ -1,0 +1,50 @@
+"""Any-words ranking: a talk with more of the query's words ranks above one with fewer (#12).
+
+When no talk (or too few to fill a page) has every word, the search also lists talks with some
+of them. Scored as one OR, a talk with a single rare word outranks one with three common ones,
+and Whoosh's OrGroup bonus for matching more words is lost when the query is normalised (the
+nested ORs of each word's fields are flattened into one). So each word (each clause of the
+all-words query) is scored on its own, and a talk's score is lifted by how many it matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from whoosh import query as wq
+
+Scores = dict[int, float]
+
+
+def clauses(q: wq.Query) -> tuple[list[wq.Query], list[wq.Query]]:
+    """The words of an all-words query (its AND's clauses), and the ones it excludes (NOT)."""
+    if isinstance(q, wq.And):
+        positive = [sub for sub in q.subqueries if not isinstance(sub, wq.Not)]
+        negative = [sub.query for sub in q.subqueries if isinstance(sub, wq.Not)]
+        return positive, negative
+    if isinstance(q, wq.AndNot):
+        positive, negative = clauses(q.a)
+        return positive, [*negative, q.b]
+    return [q], []
+
+
+def coordinated(q: wq.Query, score: Callable[[wq.Query], Scores]) -> Scores:
+    """Score talks with any clause of `q`: more clauses matched first, then the summed score.
+
+    `score` scores one clause over every talk. The lift is the largest summed score, so one
+    more clause always outranks any score a talk with fewer clauses can reach.
+    """
+    positive, negative = clauses(q)
+    totals: Scores = {}
+    counts: dict[int, int] = {}
+    for clause in positive:
+        for docnum, value in score(clause).items():
+            totals[docnum] = totals.get(docnum, 0.0) + value
+            counts[docnum] = counts.get(docnum, 0) + 1
+    for clause in negative:
+        for docnum in score(clause):
+            totals.pop(docnum, None)
+    if not totals:
+        return {}
+    lift = max(totals.values())
+    return {d: s + (counts[d] - 1) * lift for d, s in totals.items()}
