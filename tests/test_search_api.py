@@ -17,7 +17,7 @@ from vod.web.app import create_app
 DEPLOY = "continuous-deployment-for-imaginary-services"
 FACET_KEYS = {"name", "label", "values"}
 VALUE_KEYS = {"key", "label", "count", "selected"}
-SUGGESTION_KEYS = {"kind", "label", "slug", "url"}
+SUGGESTION_KEYS = {"kind", "label", "slug", "url", "events"}
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +120,7 @@ def test_suggest(client: TestClient) -> None:
                 "label": "Observability for Rubber Ducks",
                 "slug": "observability-for-rubber-ducks",
                 "url": "http://testserver/talks/observability-for-rubber-ducks",
+                "events": ["TestConf 2024"],
             }
         ],
     }

@@ -640,7 +640,13 @@ def search_json(page: SearchPage, urls: SiteUrls, next_url: str | None) -> dict[
 
 def suggestion_json(suggestion: Suggestion, urls: SiteUrls) -> dict[str, Any]:
     url = urls.talk(suggestion.slug) if suggestion.kind == "talk" else urls.speaker(suggestion.slug)
-    return {"kind": suggestion.kind, "label": suggestion.label, "slug": suggestion.slug, "url": url}
+    return {
+        "kind": suggestion.kind,
+        "label": suggestion.label,
+        "slug": suggestion.slug,
+        "url": url,
+        "events": list(suggestion.events),
+    }
 
 
 def year_json(page: YearPage, urls: SiteUrls) -> dict[str, Any]:

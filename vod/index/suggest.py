@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from whoosh.analysis import STOP_WORDS
+from whoosh.support.charset import accent_map
 
 if TYPE_CHECKING:
     from vod.index.facets import FacetTable
@@ -30,12 +31,17 @@ WORD_STARTS = 6  # a title is filed under its first few words only
 class Suggestion:
     kind: str  # "talk" or "speaker"
     label: str  # the title or the speaker's name
-    slug: str
+    slug: str  # of the newest talk with the title, for a title several events share
+    events: tuple[str, ...] = ()  # a talk's event names, newest first (several: a shared title)
 
 
 def normalize(text: str) -> str:
-    """Fold text for prefix matching: no accents, lowercase, words separated by one blank."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Fold text for prefix matching: no accents, lowercase, words separated by one blank.
+
+    Letters NFKD does not decompose (Ł, Ø, Đ, ß) are folded the way search folds them
+    (Whoosh's accent map), so `lukasz` finds Łukasz Langa here as it does in a search.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(accent_map))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     return " ".join(re.findall(r"\w+", plain))
 
@@ -73,9 +79,28 @@ class Suggester:
     """Titles and speaker names of one index version, ready for prefix lookups."""
 
     def __init__(self, table: FacetTable) -> None:
-        # Talks: the newest first. Speakers: those with the most talks first.
+        # Talks: the newest first, a title that several events share once (with every event).
+        # Speakers: those with the most talks first.
         talk_order = sorted(range(table.doc_count), key=lambda d: -table.dates[d])
-        self.talks = [(table.slugs[d], table.titles[d]) for d in talk_order if table.titles[d]]
+        event = table.fields["event"]
+        shared: dict[str, int] = {}
+        self.talks: list[tuple[str, str]] = []
+        self.events: list[list[str]] = []
+        for d in talk_order:
+            title = table.titles[d]
+            if not title:
+                continue
+            n = event.per_doc[d]
+            name = event.labels[n] if isinstance(n, int) and 0 <= n < len(event.labels) else ""
+            key = normalize(title)
+            if key in shared:
+                names = self.events[shared[key]]
+                if name and name not in names:
+                    names.append(name)
+                continue
+            shared[key] = len(self.talks)
+            self.talks.append((table.slugs[d], title))
+            self.events.append([name] if name else [])
         talk_entries: list[tuple[str, int]] = []
         for n, (_, title) in enumerate(self.talks):
             talk_entries.extend((key, n) for key in _filed_under(title, WORD_STARTS))
@@ -107,7 +132,7 @@ class Suggester:
             for n in self.speaker_shelf.best(key, min(MAX_SPEAKERS, limit))
         ]
         talks = [
-            Suggestion("talk", self.talks[n][1], self.talks[n][0])
+            Suggestion("talk", self.talks[n][1], self.talks[n][0], tuple(self.events[n]))
             for n in self.talk_shelf.best(key, limit - len(people))
         ]
         return people + talks

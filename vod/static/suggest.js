@@ -70,6 +70,13 @@
         kind.textContent = s.kind === "speaker" ? "Speaker" : "Talk";
         li.appendChild(kind);
         li.appendChild(document.createTextNode(" " + s.label));
+        if (s.events && s.events.length) {
+          // A title several events share is listed once, with each event.
+          var events = document.createElement("span");
+          events.className = "suggestion-events";
+          events.textContent = " (" + s.events.join(", ") + ")";
+          li.appendChild(events);
+        }
         // mousedown, not click: the input must not lose the list before the choice lands.
         li.addEventListener("mousedown", function (ev) { ev.preventDefault(); go(i); });
         list.appendChild(li);
