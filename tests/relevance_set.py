@@ -140,7 +140,8 @@ _TOKEN = re.compile(r'(-?)(?:(\w+):)?("[^"]*"|\S+)')
 
 def fts5_query(text: str) -> str:
     """Translate the query language into FTS5: quoted phrases, prefixes, -word and fields."""
-    positive, negative = [], []
+    positive: list[str] = []
+    negative: list[str] = []
     for minus, field, term in _TOKEN.findall(text):
         column = FTS_FIELDS.get(field.lower()) if field else None
         if term.startswith('"'):

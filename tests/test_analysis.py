@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from tests.tiny_index import every_word, found, tiny_index
+import pytest
+from tiny_index import every_word, found, tiny_index
+
 from vod.index import SearchIndex
 from vod.index.analysis import NAME_ANALYZER, TEXT_ANALYZER, derive
 from vod.index.build import INDEX_FORMAT
 from vod.index.transcript import cue_records, parse_vtt
 
-TALKS = [
+TALKS: list[dict[str, Any]] = [
     {"slug": "cpp", "title": "Embedding Python in C++ programs"},
     {"slug": "csharp", "title": "C# is slightly better than you might imagine"},
     {"slug": "dotnet", "title": "Python for .NET developers"},

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tiny_index import found, tiny_index
 from whoosh import query as wq
 
-from tests.tiny_index import found, tiny_index
 from vod.index import SearchIndex
 from vod.index.coordination import clauses, coordinated
 

@@ -14,8 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from tests.relevance_set import (
+from relevance_set import (
     TOP,
     fts5_index,
     fts5_search,
@@ -24,6 +23,7 @@ from tests.relevance_set import (
     run,
     score,
 )
+
 from vod.catalog import Catalog, load_catalog
 from vod.index import SearchIndex, build_index
 

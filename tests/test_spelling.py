@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from tiny_index import found, tiny_index
 
-from tests.tiny_index import found, tiny_index
 from vod.index import SearchIndex
 from vod.index.query import protected_words
 from vod.index.spelling import Speller

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from tests.tiny_index import tiny_index
+import pytest
+from tiny_index import tiny_index
+
 from vod.index import SearchIndex
 from vod.index.analysis import NAME_ANALYZER
 from vod.index.suggest import normalize
 
-EVENTS = {
+EVENTS: dict[str, list[dict[str, Any]]] = {
     "PyCon US 2019": [
         {"slug": "black-us", "title": "Life is better painted Black", "speakers": ["Łukasz Langa"]},
         {"slug": "forklift-us", "title": "Forklifting Django"},

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from tiny_index import every_word, found, tiny_index
 
-from tests.tiny_index import every_word, found, tiny_index
 from vod.index import SearchIndex
 from vod.index.query import with_alternatives
 from vod.index.synonyms import TABLE, parse_table, synonyms
