@@ -14,6 +14,7 @@ from vod.catalog import load_catalog
 from vod.errors import QueryError
 from vod.index import SearchIndex, build_index
 from vod.index import query as query_module
+from vod.index import searcher as searcher_module
 from vod.index.query import (
     MAX_NESTING,
     MAX_QUERY_CHARS,
@@ -405,3 +406,17 @@ def test_search_raises_nothing_but_query_error(sample: SearchIndex, raw: str, pa
 def test_query_error_for_long_input_through_search(sample: SearchIndex) -> None:
     with pytest.raises(QueryError, match="500 characters"):
         sample.search("x" * 100_000)
+
+
+@pytest.mark.parametrize("text", ["storage storage OR NOT storage", "storage ( ^2"])
+def test_an_or_with_a_not_and_a_boost_of_nothing_are_bounded(
+    sample: SearchIndex, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    # Found by the generated queries of test_index_guards: `x OR NOT y` matched nearly every
+    # talk through Whoosh's collector, and `( ^2)` parsed to a term of no field (a crash).
+    def whooshs_collector(*args: object) -> object:
+        raise AssertionError("fell back to Whoosh's collector")
+
+    monkeypatch.setattr(searcher_module, "collect", whooshs_collector)
+    results = sample.search(text)
+    assert {h.slug for h in results.hits} == {"distributed-storage-without-tears"}

@@ -347,8 +347,15 @@ def _bound(q: wq.Query) -> wq.Query:
     if isinstance(q, wq.FuzzyTerm):
         return wq.Term(q.fieldname, q.text, boost=q.boost)
     if q.is_leaf():
-        return q
-    return q.apply(_bound)
+        # `( ^2)` parses to a term of no field, which no reader knows.
+        return wq.NullQuery if getattr(q, "fieldname", "") is None else q
+    if isinstance(q, wq.Or) and any(isinstance(sub, wq.Not) for sub in q.subqueries):
+        # `x OR NOT y` matches nearly every talk (all but y's): search the positive words.
+        kept = [sub for sub in q.subqueries if not isinstance(sub, wq.Not)]
+        if not kept:
+            return wq.NullQuery
+        q = wq.Or(kept, boost=q.boost) if len(kept) > 1 else kept[0]
+    return q.apply(_bound) if not q.is_leaf() else _bound(q)
 
 
 def expand_prefixes(q: wq.Query, reader: Any) -> wq.Query:

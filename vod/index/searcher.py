@@ -445,32 +445,42 @@ class SearchIndex:
         deadline: float,
     ) -> Matches:
         """Talks with some of the words, those with more of them first (coordination.py)."""
+        partial = False
 
         def score(clause: Any) -> dict[int, float]:
-            clause = expand_prefixes(clause, reader)
-            scores = current.scorer.score(clause, deadline)
-            if scores is None:  # a shape the posting-list scorer does not know
-                return {-n: s for s, n in collect(current.searcher, clause, None, deadline).scored}
-            return scores
+            nonlocal partial
+            run = current.scorer.run(expand_prefixes(clause, reader), None, deadline)
+            if run is None:
+                raise _Unscorable
+            partial |= run.partial
+            return run.scores
 
         try:
             scores = coordinated(parsed.query, score)
+        except _Unscorable:
+            # A clause of a shape the posting-list scorer does not know (`x OR NOT y`): the
+            # words joined by OR, scored as one query, without coordination.
+            loose = expand_prefixes(_guarded(parsed.any_terms), reader)
+            return self._find(current, parsed, loose, allowed, deadline)
         except OutOfTime:
             log.warning("search for %r ran out of time", parsed.text)
             return Matches([], [], partial=True)
         found = Matches(
-            list(scores), [(s, -d) for d, s in scores.items() if allowed is None or d in allowed]
+            list(scores),
+            [(s, -d) for d, s in scores.items() if allowed is None or d in allowed],
+            partial=partial,
         )
-        if parsed.phrase is not None and found.scored:
+        if parsed.phrase is not None and found.scored and not found.partial:
             try:
                 best = heapq.nlargest(RERANK, found.scored)
-                bonus = current.scorer.score_within(
+                bonus = current.scorer.run(
                     parsed.phrase, {-negated for _, negated in best}, deadline
                 )
             except OutOfTime:
                 bonus = None
-            if bonus:
-                found.scored = [(s + bonus.get(-n, 0.0), n) for s, n in found.scored]
+            if bonus is not None and bonus.scores:
+                extra = bonus.scores
+                found.scored = [(s + extra.get(-n, 0.0), n) for s, n in found.scored]
         return found
 
     def _find(
@@ -586,6 +596,10 @@ def _guarded(q: Any) -> Any:
         return guards.guard(q)
     except QueryError:
         return wq.NullQuery
+
+
+class _Unscorable(Exception):
+    """A clause the posting-list scorer does not score."""
 
 
 def _first(found: Matches, docs: frozenset[int]) -> Matches:
