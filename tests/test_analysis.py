@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,11 +127,33 @@ def test_agent_nouns_meet_their_verbs(stem: str, derived: str) -> None:
 # The analyzers' output for this text, by index format: an analyzer change without a new
 # INDEX_FORMAT (build.py) would leave old indexes in place, searched with different terms.
 ANALYZED = {
-    6: "c++ c# .net a/b r crowd sourc crowdsourc format detect scan nodej 2.7 "
-    "muller test mullertest",
+    7: "c++ c# .net a/b r crowd sourc crowdsourc format detect scan nodej 2.7 "
+    "muller test mullertest snake case snakecas init pep 8",
 }
 
 
 def test_changing_the_analyzers_needs_a_new_index_format() -> None:
-    text = "C++ C# .NET a/b R crowd-sourced formatter detector scanner Node.js 2.7 Müller-Test"
+    text = (
+        "C++ C# .NET a/b R crowd-sourced formatter detector scanner Node.js 2.7 Müller-Test "
+        "snake_case __init__ PEP 8"
+    )
     assert " ".join(t.text for t in TEXT_ANALYZER(text)) == ANALYZED[INDEX_FORMAT]
+
+
+def test_snake_case_and_numbers_apart_or_together_find_each_other(tmp_path: Path) -> None:
+    index = tiny_index(
+        tmp_path,
+        {
+            "NumConf 2020": [
+                {"slug": "pep8", "title": "Jane Austen on PEP8"},
+                {"slug": "pep-8", "title": "An overview of PEP 8"},
+                {"slug": "queue", "title": "0_celery-an-asynchronous-task-queue-not-only-for-x"},
+                {"slug": "snake", "title": "The snake_case debate"},
+            ]
+        },
+    )
+    assert sorted(every_word(index, "pep 8")) == ["pep-8", "pep8"]
+    assert sorted(every_word(index, "pep8")) == ["pep-8", "pep8"]
+    assert every_word(index, "celery task queue") == ["queue"]
+    assert every_word(index, "snakecase") == ["snake"]
+    assert every_word(index, "snake case") == ["snake"]

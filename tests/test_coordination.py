@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tiny_index import found, tiny_index
 from whoosh import query as wq
@@ -55,3 +57,24 @@ def test_coordinated_scores_lift_by_clauses_matched() -> None:
     scores = coordinated(wq.And([a, b, c]), lambda q: table[q])
     assert max(scores, key=scores.__getitem__) == 2  # three clauses beat one high score
     assert clauses(wq.Or([a, b])) == ([wq.Or([a, b])], [])
+
+
+def test_a_title_with_every_word_ranks_above_abstracts_that_repeat_them(tmp_path: Path) -> None:
+    index = tiny_index(
+        tmp_path,
+        {
+            "CouncilConf 2020": [
+                {"slug": "panel", "title": "Python steering council keynote", "abstract": PANEL},
+                {"slug": "panel-2", "title": "Steering council panel", "abstract": PANEL},
+                {"slug": "address", "title": "Python steering council community address"},
+                {"slug": "other", "title": "Gardening", "abstract": "Python gardens."},
+            ]
+        },
+    )
+    assert found(index, "python steering council address")[0] == "address"
+
+
+PANEL = (
+    "The steering council's address: the council on the address of the council. Address, "
+    "address, address: the steering council addresses Python, the council and its address."
+)

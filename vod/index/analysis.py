@@ -4,8 +4,9 @@
   (before, `C++` was the letter c, which matched every middle initial C), `Node.js`, `NodeJS`
   and `nodejs` are one term, and the one-letter languages `R` and `C` are kept where every
   other single letter is dropped.
-- A hyphenated compound is indexed as its parts and as one closed word (`crowd-sourced` also
-  gives `crowdsourced`), at the position of its last part, so phrases across it still match.
+- A hyphenated compound (or snake_case) is indexed as its parts and as one closed word
+  (`crowd-sourced` also gives `crowdsourced`), at the position of its last part, so phrases
+  across it still match.
   A query asks for either (query.py), so `crowdsourced` and `crowd-sourced` find each other.
 - After Snowball stemming, agent nouns meet their verbs: `formatter` and `formatting` give
   `format`, `detector` and `detection` give `detect`, `scanner` gives `scan`.
@@ -38,9 +39,11 @@ WORD_PATTERN = re.compile(
     rf"|{_DOTTED}(?:-{_DOTTED})*"
 )
 MAX_COMPOUND_PARTS = 6  # `state-of-the-art` and event slugs are one word; a longer run is not
-# Single letters say nothing, except the languages R and C (`R language`, `C extensions`).
-ONE_LETTER_WORDS = frozenset("rc")
+# Single letters say nothing, except the languages R and C (`R language`, `C extensions`);
+# single digits are kept for versions and numbers (`PEP 8`, `Python 3`).
+ONE_LETTER_WORDS = frozenset("rc0123456789")
 _JS = re.compile(r"^(\w+)\.js$", re.IGNORECASE)
+_JOINERS = re.compile(r"[-_]")  # `crowd-sourced`, `snake_case`, `0_celery-an-asynchronous`
 
 
 class CompoundFilter(Filter):  # type: ignore[misc]  # Whoosh is untyped
@@ -54,7 +57,7 @@ class CompoundFilter(Filter):  # type: ignore[misc]  # Whoosh is untyped
         shift = 0  # positions added by the compounds before this token
         for t in tokens:
             text = t.text
-            if "-" not in text:
+            if "-" not in text and "_" not in text:
                 js = _JS.match(text) if "." in text else None
                 if js:
                     t.text = js.group(1) + "js"
@@ -62,7 +65,13 @@ class CompoundFilter(Filter):  # type: ignore[misc]  # Whoosh is untyped
                     t.pos += shift
                 yield t
                 continue
-            parts = text.split("-")
+            parts = [part for part in _JOINERS.split(text) if part]
+            if len(parts) < 2:  # `__init__`: the word without its underscores
+                t.text = parts[0] if parts else text
+                if shift and t.positions:
+                    t.pos += shift
+                yield t
+                continue
             parts_only = len(parts) > MAX_COMPOUND_PARTS or t.mode == "query"
             start = t.pos + shift if t.positions else 0
             first_char = t.startchar if t.chars else 0

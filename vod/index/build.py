@@ -62,7 +62,8 @@ META = "meta.json"
 # 4: transcripts from captions, facet fields, a sortable date, facets.json beside the index.
 # 5: the catalog's identity, and every file's size and checksum in meta.json; talks.json.
 # 6: tech names (C++, C#, .NET, a/b), compounds also closed, agent nouns meet verbs (#12).
-INDEX_FORMAT = 6
+# 7: snake_case split like compounds; single digits kept (PEP 8, Python 3).
+INDEX_FORMAT = 7
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
 # Per-process files naming the version each searching process reads (see write_lease).

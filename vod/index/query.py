@@ -49,6 +49,7 @@ ARRAY_UNION_MIN = 2  # an OR of this many terms is read by Whoosh's array matche
 # that `type hints` ranks "Type hints in practice" above a talk that says "type" and "hints".
 PHRASE_BOOSTS = {"title": 2.0, "abstract": 1.0}
 PHRASE_WORDS = (2, 8)  # fewest and most words for the phrase boost
+TITLE_WORDS_BOOST = 1.0  # a title with every word of a plain query, in any order (#12)
 _PLAIN_TOKEN_RE = re.compile(r"^[^\W_][\w.'’]*(?:-[\w.'’]+)*$")
 
 _FIELD_RE = re.compile(r"(?<![\w\"])([A-Za-z_]+):")
@@ -204,17 +205,31 @@ def with_alternatives(text: str) -> str:
                 break
         else:
             closed = _closed(segment)
+            nxt = segments[i + 1] if i + 1 < len(segments) else ""
+            if closed == segment and nxt.isdigit() and len(nxt) <= 3 and segment.isalpha():
+                # `pep 8` is also written `pep8`
+                out.append(f"(({segment} {nxt}) OR {segment}{nxt})")
+                rewrites += 1
+                i += 2
+                continue
             rewrites += closed != segment
             out.append(f"({closed})" if closed != segment else segment)
             i += 1
     return " ".join(out)
 
 
+_WORD_NUMBER_RE = re.compile(r"^([^\W\d_]{2,})(\d{1,3})$")
+
+
 def _closed(word: str) -> str:
-    """`word OR its closed form` for a hyphenated word (`crowd-sourced`), else the word."""
-    parts = word.split("-")
-    if 1 < len(parts) <= MAX_COMPOUND_PARTS and all(parts):
+    """`word OR its other form`: a compound closed (`crowd-sourced`, `snake_case`), a word and
+    its number apart (`pep8` -> `pep 8`); else the word."""
+    parts = [part for part in re.split(r"[-_]", word) if part]
+    if 1 < len(parts) <= MAX_COMPOUND_PARTS:
         return f"{word} OR {''.join(parts)}"
+    apart = _WORD_NUMBER_RE.match(word)
+    if apart:
+        return f"{word} OR ({apart.group(1)} {apart.group(2)})"
     return word
 
 
@@ -223,7 +238,11 @@ def _is_bare(segment: str) -> bool:
 
 
 def _phrase_boost(text: str, schema: Any) -> wq.Query | None:
-    """Return phrase queries for the words of a plain query (no syntax), or None."""
+    """Return phrase queries for the words of a plain query (no syntax), or None.
+
+    They add to the score of the best matches: the exact phrase in the title or the abstract,
+    and every word in the title.
+    """
     tokens = text.split()
     if not all(_PLAIN_TOKEN_RE.match(t) and t not in _OPERATOR_WORDS for t in tokens):
         return None
@@ -234,6 +253,11 @@ def _phrase_boost(text: str, schema: Any) -> wq.Query | None:
         words = list(schema[fieldname].process_text(text, mode="query"))
         if PHRASE_WORDS[0] <= len(words) <= PHRASE_WORDS[1]:
             phrases.append(wq.Phrase(fieldname, words, boost=boost))
+            if fieldname == "title":
+                # Every word in the title, in any order: the title half remembered
+                # ("steering council address" for "Steering Council Community Address").
+                title = [wq.Term(fieldname, w) for w in dict.fromkeys(words)]
+                phrases.append(wq.And(title, boost=TITLE_WORDS_BOOST))
     if not phrases:
         return None
     return phrases[0] if len(phrases) == 1 else wq.Or(phrases)
