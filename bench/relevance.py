@@ -9,6 +9,7 @@ Usage:
     vod import pyvideo ../shared/data/pyvideo-data.tar.gz --out /tmp/pvout
     python bench/relevance.py --catalog /tmp/pvout [--workdir /tmp/vod-relevance] [--json]
     python bench/relevance.py --corpus sample
+    python bench/relevance.py --catalog /tmp/pvout --latency   # thread CPU time per search
 
 Plain Whoosh is what a first Whoosh search looks like: StemmingAnalyzer on title, abstract,
 speakers, event and tags, MultifieldParser joining the words by AND, BM25F, and nothing else
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
+import re
 import sys
 import tempfile
 import time
@@ -129,6 +132,40 @@ def evaluate(corpus: str, catalog_dir: Path | None, workdir: Path) -> dict[str, 
     }
 
 
+def latency(catalog_dir: Path, workdir: Path, count: int = 400) -> str:
+    """Thread CPU time per search over distinct one- and two-word queries of title words."""
+    catalog = load_catalog(catalog_dir)
+    rnd = random.Random(12)
+    words = [
+        w.lower()
+        for t in catalog.talks.values()
+        for w in re.findall(r"[A-Za-z]{4,}", t.title or "")
+    ]
+    queries: list[str] = []
+    while len(queries) < count:
+        text = " ".join(rnd.sample(words, rnd.choice((1, 2))))
+        if text not in queries:
+            queries.append(text)
+    index_dir = workdir / "pyvideo" / "vod-index"
+    build_index(catalog, index_dir, parallel=len(catalog.talks) > 5000)
+    index = SearchIndex(index_dir)
+    for text in queries[:50]:
+        index.search(text + " warm")
+    times = []
+    tails = 0
+    for text in queries:
+        started = time.thread_time()
+        results = index.search(text)
+        times.append((time.thread_time() - started) * 1000)
+        tails += results.total > results.all_words
+    times.sort()
+    return (
+        f"{count} one- and two-word queries: p50 {times[count // 2]:.1f} ms, "
+        f"p95 {times[int(count * 0.95)]:.1f} ms, max {times[-1]:.1f} ms (thread CPU time); "
+        f"any-words tail on {tails}"
+    )
+
+
 def report(corpus: str, result: dict[str, Any]) -> None:
     scores: dict[str, Score] = result["scores"]
     print(f"\n{corpus}: {result['queries']} queries over {result['documents']} talks (top {TOP})")
@@ -156,7 +193,16 @@ def main() -> None:
     )
     parser.add_argument("--workdir", type=Path, help="Keep indexes here between runs.")
     parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+    parser.add_argument(
+        "--latency", action="store_true", help="Time searches of title words instead (--catalog)."
+    )
     args = parser.parse_args()
+    if args.latency:
+        if args.catalog is None:
+            raise SystemExit("--latency needs --catalog")
+        with tempfile.TemporaryDirectory(prefix="vod-latency-") as tmp:
+            print(latency(args.catalog, args.workdir or Path(tmp)))
+        return
     corpora = ("sample", "pyvideo") if args.corpus == "both" else (args.corpus,)
     if args.corpus == "both" and args.catalog is None:
         corpora = ("sample",)
