@@ -75,9 +75,12 @@ def documents(catalog: Any) -> list[dict[str, Any]]:
 # The plain build runs in a process of its own that imports Whoosh only: vod's fixes to Whoosh
 # (vod/index/whoosh_fixes.py) apply as soon as vod.index is imported.
 PLAIN_SCRIPT = """
-import importlib.util, pickle, sys, time
+import importlib.util, pickle, sys, time, types
 from whoosh import index
-# vod's analyzers (plain Whoosh filters) without the vod package, which would patch Whoosh.
+# vod's analyzers (plain Whoosh filters) without the vod package, which would patch Whoosh:
+# empty parents, so unpickling the schema does not import the real vod and vod.index.
+for name in ("vod", "vod.index"):
+    sys.modules[name] = types.ModuleType(name)
 spec = importlib.util.spec_from_file_location("vod.index.analysis", sys.argv[3])
 analysis = importlib.util.module_from_spec(spec)
 sys.modules["vod.index.analysis"] = analysis
@@ -90,7 +93,7 @@ for doc in docs:
     writer.add_document(**doc)
 writer.commit()
 print(time.perf_counter() - start)
-assert "vod" not in sys.modules
+assert "vod.index.whoosh_fixes" not in sys.modules
 """
 
 
