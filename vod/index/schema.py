@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from vod.index.analysis import NAME_ANALYZER, TEXT_ANALYZER
+# Re-exported: the analyzers live in analysis.py, and callers know them from here too.
+from vod.index.analysis import NAME_ANALYZER as NAME_ANALYZER
+from vod.index.analysis import TEXT_ANALYZER as TEXT_ANALYZER
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
