@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -117,6 +118,9 @@ def _mark(
     return (marked, frozenset(formatter.matched)) if formatter.matched else ("", frozenset())
 
 
+_PARTS = re.compile(r"[^-_]+")
+
+
 def _words(
     text: str, terms: frozenset[str], analyzer: Any
 ) -> tuple[list[str], list[tuple[int, int]]] | None:
@@ -136,10 +140,26 @@ def _words(
         if terms.isdisjoint(words):
             return None
         return words, [(t.startchar, t.endchar) for t in found]
-    words = list(map(normal, pattern.findall(text)))
+    tokens = pattern.findall(text)
+    if not any("-" in t or "_" in t for t in tokens):
+        words = list(map(normal, tokens))
+        if terms.isdisjoint(words):
+            return None
+        return words, [m.span() for m in pattern.finditer(text)]
+    # A compound (`Müller-Test`, `crowd-sourced`) is several terms (analysis.py): mark its parts.
+    words, spans = [], []
+    for match in pattern.finditer(text):
+        token, start = match.group(0), match.start()
+        if "-" not in token and "_" not in token:
+            words.append(normal(token))
+            spans.append(match.span())
+            continue
+        for part in _PARTS.finditer(token):
+            words.append(normal(part.group(0)))
+            spans.append((start + part.start(), start + part.end()))
     if terms.isdisjoint(words):
         return None
-    return words, [m.span() for m in pattern.finditer(text)]
+    return words, spans
 
 
 def _context_fragments(
