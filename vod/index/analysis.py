@@ -43,7 +43,7 @@ MAX_COMPOUND_PARTS = 6  # `state-of-the-art` and event slugs are one word; a lon
 # single digits are kept for versions and numbers (`PEP 8`, `Python 3`).
 ONE_LETTER_WORDS = frozenset("rc0123456789")
 _JS = re.compile(r"^(\w+)\.js$", re.IGNORECASE)
-_JOINERS = re.compile(r"[-_]")  # `crowd-sourced`, `snake_case`, `0_celery-an-asynchronous`
+_PARTS = re.compile(r"[^-_]+")  # of `crowd-sourced`, `snake_case`, `0_celery-an-asynchronous`
 
 
 class CompoundFilter(Filter):  # type: ignore[misc]  # Whoosh is untyped
@@ -65,25 +65,25 @@ class CompoundFilter(Filter):  # type: ignore[misc]  # Whoosh is untyped
                     t.pos += shift
                 yield t
                 continue
-            parts = [part for part in _JOINERS.split(text) if part]
-            if len(parts) < 2:  # `__init__`: the word without its underscores
-                t.text = parts[0] if parts else text
+            spans = [m.span() for m in _PARTS.finditer(text)]
+            if len(spans) < 2:  # `__init__`: the word without its underscores
+                if spans:
+                    t.text = text[spans[0][0] : spans[0][1]]
                 if shift and t.positions:
                     t.pos += shift
                 yield t
                 continue
+            parts = [text[a:b] for a, b in spans]
             parts_only = len(parts) > MAX_COMPOUND_PARTS or t.mode == "query"
             start = t.pos + shift if t.positions else 0
             first_char = t.startchar if t.chars else 0
-            offset = 0
-            for n, part in enumerate(parts):
-                t.text = part
+            for n, (a, b) in enumerate(spans):
+                t.text = parts[n]
                 if t.positions:
                     t.pos = start + n
                 if t.chars:
-                    t.startchar = first_char + offset
-                    t.endchar = t.startchar + len(part)
-                offset += len(part) + 1
+                    t.startchar = first_char + a
+                    t.endchar = first_char + b
                 yield t
             if not parts_only:
                 t.text = "".join(parts)

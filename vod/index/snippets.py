@@ -154,7 +154,12 @@ def _words(
             words.append(normal(token))
             spans.append(match.span())
             continue
-        for part in _PARTS.finditer(token):
+        parts = list(_PARTS.finditer(token))
+        if len(parts) < 2:  # `__init__`, `_`: one token, as the analyzer makes it
+            words.append(normal(token))
+            spans.append(match.span())
+            continue
+        for part in parts:
             words.append(normal(part.group(0)))
             spans.append((start + part.start(), start + part.end()))
     if terms.isdisjoint(words):
