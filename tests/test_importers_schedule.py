@@ -485,3 +485,18 @@ def test_two_sources_in_one_event_keep_each_others_talks(tmp_path: Path) -> None
         "2015-09-18",
         "2031-03-05",
     )
+
+
+def test_export_then_import_keeps_poster_at(tmp_path: Path) -> None:
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "conf.yaml").write_text(
+        "event: {slug: conf, name: Conf, start_date: 2025-05-05, timezone: UTC}\n"
+        "talks:\n"
+        "  - {slug: one, title: One, start: '10:00', end: '10:30', recording: {poster_at: 754}}\n"
+    )
+    catalog = load_catalog(folder)
+    out = tmp_path / "out"
+    data = export_schedule(catalog, "conf", "https://vod.example.org")
+    import_schedule(str(write(tmp_path / "conf.json", data)), out)
+    assert load_catalog(out).talk("one").recording.poster_at == 754

@@ -220,3 +220,12 @@ def test_renditions_give_a_quality_menu(tmp_path: Path) -> None:
         assert f"data-qualities='[{original}, {small}]'" in html
         assert "<td>MP4 · H.264/AAC · 426×240</td>" in html
         assert "data-qualities" not in client.get("/talks/quiet-talk").text
+
+
+def test_cards_show_the_small_poster(site: tuple[TestClient, Path]) -> None:
+    client, _ = site
+    event = client.get("/events/mediaconf").text
+    assert '<img src="/media/mediaconf/black-start.poster-small.jpg"' in event
+    assert "/cards/not-uploaded.png" in event  # no recording: its title card, as before
+    listing = client.get("/talks").text
+    assert '<img src="/media/mediaconf/quiet-talk.poster-small.jpg"' in listing

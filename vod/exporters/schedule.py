@@ -56,6 +56,8 @@ def _recording(event: Event, talk: Talk) -> dict[str, Any]:
         out["duration"] = rec.duration
     if rec.poster:
         out["poster"] = rec.poster
+    if rec.poster_at is not None:
+        out["poster_at"] = rec.poster_at
     if rec.captions:
         out["captions"] = [
             {
