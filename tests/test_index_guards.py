@@ -195,3 +195,11 @@ def test_a_term_of_no_field_is_scored_as_matching_nothing(index: SearchIndex) ->
     # is None, and sizing it for the intersection asked Whoosh for a field that does not exist.
     results = index.search("storage ( ^2 ")
     assert results.total >= 0
+
+
+def test_leaving_out_what_is_left_out_is_searched_as_and(index: SearchIndex) -> None:
+    # Found by the generated queries: `x ANDNOT NOT y` parsed to AndNot(x, Not(y)), whose part
+    # to leave out has nothing positive, and went to Whoosh's collector. It means `x AND y`.
+    q = guarded("storage ANDNOT NOT storage")
+    assert not any(isinstance(p, wq.Not) for p in parts(q))
+    assert index.search("storage ANDNOT NOT storage").total == index.search("storage").total

@@ -71,6 +71,13 @@ def _rewrite(q: wq.Query) -> wq.Query:
         # nothing to a score, and would send the whole query to Whoosh's collector.
         a, b = _rewrite(q.a), _rewrite(q.b)
         return wq.AndMaybe(a, b) if _has_positive(b) else a
+    if isinstance(q, wq.AndNot):
+        # `x ANDNOT NOT y` leaves out what does not have y: it is `x AND y`. A part to leave out
+        # that is itself only words to leave out would send the query to Whoosh's collector.
+        a, b = _rewrite(q.a), _rewrite(q.b)
+        if isinstance(b, wq.Not):
+            return wq.And([a, b.query])
+        return wq.AndNot(a, b) if _has_positive(b) else a
     if isinstance(q, _COMPOUNDS):
         return q.apply(_rewrite)
     log.warning("query part %r is not a known bounded shape; dropped", type(q).__name__)
