@@ -14,13 +14,13 @@ from starlette.testclient import TestClient
 from vod.catalog import Caption, Catalog, Recording, Talk
 from vod.config import Settings
 from vod.errors import ConfigError, StorageUnavailable
+from vod.keys import safe_key
 from vod.storage import (
     OUTAGE_BACKOFF,
     PLACEHOLDER_PATH,
     LocalStorage,
     Recordings,
     S3Storage,
-    safe_key,
     storage_from_settings,
 )
 from vod.web.app import create_app

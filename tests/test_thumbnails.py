@@ -132,7 +132,7 @@ def test_a_talk_not_recorded_says_so(bundled_catalog: Catalog) -> None:
 
 def test_the_media_manifest_poster_comes_first(bundled_catalog: Catalog) -> None:
     """`vod media` made a poster from the recording (issue #14): it beats the catalog's."""
-    from vod.media.manifest import MediaEntry
+    from vod.media.entry import MediaEntry
     from vod.media.tools import Probe
 
     key = "systems-scale-2024/systems-scale-2024-keynote.mp4"

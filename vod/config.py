@@ -109,19 +109,37 @@ def _http_url(name: str, raw: str) -> str:
 
 def _host_list(name: str, raw: str) -> tuple[str, ...]:
     """Comma-separated host names, addresses or networks (10.0.0.0/8), each checked."""
-    from vod.outbound import Allowed
-
     entries = tuple(e.strip() for e in raw.split(",") if e.strip())
-    if not entries:
-        return ()
     for entry in entries:
         try:
-            Allowed.parse([entry])
+            host_or_network(entry)
         except ValueError:
             raise ConfigError(
                 f"{name}: {entry!r} is not a host name, an address or a network"
             ) from None
     return entries
+
+
+# A DNS name as VOD_FETCH_ALLOW may list it (underscores allowed, as intranet names have them).
+_FETCH_HOST = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*$"
+)
+
+
+def host_or_network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | str:
+    """Read one VOD_FETCH_ALLOW entry: an address or network, or a host name (IDNA-encoded)."""
+    text = entry.strip().lower().strip("[]")
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        pass
+    try:
+        name = text.encode("idna").decode("ascii").rstrip(".")
+    except UnicodeError:
+        name = ""
+    if not _FETCH_HOST.match(name):
+        raise ValueError(f"{entry!r} is not a host name, address or network")
+    return name
 
 
 _HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")

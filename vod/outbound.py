@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
-import re
 import socket
 import ssl
 import time
@@ -35,6 +34,7 @@ from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit
 
 from vod import __version__
+from vod.config import Settings, host_or_network
 from vod.storage import text_within
 
 TIMEOUT = 5.0  # seconds to connect, and between bytes read
@@ -58,9 +58,6 @@ METADATA = frozenset(
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052 NAT64).
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 _UNIQUE_LOCAL = ipaddress.IPv6Network("fc00::/7")
-_HOST_NAME = re.compile(
-    r"^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*$"
-)
 
 
 class FetchError(ValueError):
@@ -88,16 +85,13 @@ class Allowed:
         names: set[str] = set()
         networks: list[IPNetwork] = []
         for entry in entries:
-            text = entry.strip().lower().strip("[]")
-            if not text:
+            if not entry.strip():
                 continue
-            try:
-                networks.append(ipaddress.ip_network(text, strict=False))
-            except ValueError:
-                name = _ascii_host(text).rstrip(".")
-                if not _HOST_NAME.match(name):
-                    raise ValueError(f"{entry!r} is not a host name, address or network") from None
-                names.add(name)
+            parsed = host_or_network(entry)  # ValueError for one that is neither
+            if isinstance(parsed, str):
+                names.add(parsed)
+            else:
+                networks.append(parsed)
         return cls(frozenset(names), tuple(networks))
 
     def permits(self, host: str, address: IPAddress) -> bool:
@@ -106,8 +100,6 @@ class Allowed:
 
 def allowed_from_env() -> Allowed:
     """The allow-list of VOD_FETCH_ALLOW, read through the settings."""
-    from vod.config import Settings
-
     return Allowed.parse(Settings.from_env().fetch_allow)
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         SearchResults,
         Suggestion,
     )
-    from vod.media.manifest import ThumbGrid
+    from vod.media.entry import ThumbGrid
     from vod.storage import Playback, Recordings
     from vod.thumbnails import Thumbnail
     from vod.urls import SiteUrls

@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
 
 from vod.errors import ConfigError, StorageUnavailable
+from vod.keys import safe_key
 from vod.lru import LruCache
 
 if TYPE_CHECKING:
@@ -39,17 +40,6 @@ PAGE_BUDGET = 1.5
 _STORE_CALLS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vod-store")
 # After the store failed to answer, how long pages skip it instead of waiting on timeouts again.
 OUTAGE_BACKOFF = 15.0
-
-
-def safe_key(key: str) -> str:
-    """Return `key` normalised, or raise ValueError if it could escape its folder."""
-    if not key or "\x00" in key or "\\" in key or key.startswith("/"):
-        raise ValueError(f"unsafe store key {key!r}")
-    parts = PurePosixPath(key).parts
-    # No parts at all: "." or "./" would name the folder itself, not a recording in it.
-    if not parts or any(part in ("..", ".") for part in parts):
-        raise ValueError(f"unsafe store key {key!r}")
-    return "/".join(parts)
 
 
 class Storage(Protocol):

@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
 from vod.catalog.external import ExternalLink, LinkResult, check_links, recording_links
-from vod.catalog.loader import unsafe_urls, validate_catalog
+from vod.catalog.loader import _compose, catalog_files, validate_catalog
 from vod.catalog.model import Catalog
-from vod.errors import CatalogProblem, StorageUnavailable
+from vod.errors import CatalogError, CatalogProblem, StorageUnavailable
+from vod.providers import unsafe_url_reason
 
 if TYPE_CHECKING:
     from vod.storage import Storage
@@ -139,3 +143,56 @@ def check_catalog(
         results = check_links(report.links, jobs=jobs, per_host_rate=per_host_rate)
         report.dead = [r for r in results if not r.ok]
     return report
+
+
+# Fields whose value is a URL a page links to, frames or names in a header.
+_URL_FIELDS = frozenset({"url", "poster", "photo", "src"})
+
+
+def unsafe_urls(path: Path) -> list[CatalogProblem]:
+    """List catalog URLs that load but cannot be linked or framed safely, located precisely.
+
+    They do not stop the catalog from loading (one record must never take the site down): the
+    talk renders with a note and the URL never reaches a header. `vod check` reports them.
+    """
+    found: list[CatalogProblem] = []
+    seen: set[int] = set()
+
+    def walk(node: Node, where: str, label: str) -> None:
+        if id(node) in seen:  # an alias: its node was walked where it was defined
+            return
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                name = str(key.value) if isinstance(key, ScalarNode) else "?"
+                field = f"{where}.{name}" if where else name
+                if name in _URL_FIELDS and isinstance(value, ScalarNode):
+                    text = str(value.value).strip()
+                    reason = (
+                        unsafe_url_reason(text)
+                        if text.startswith(("http://", "https://"))
+                        else None
+                    )
+                    if reason is not None:
+                        line = value.start_mark.line + 1
+                        found.append(CatalogProblem(label, line, field, reason))
+                else:
+                    walk(value, field, label)
+        elif isinstance(node, SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{where}[{i}]", label)
+
+    try:
+        files = catalog_files(path)
+    except CatalogError:
+        return found  # validate_catalog reports it
+    base = path if path.is_dir() else path.parent
+    for file in files:
+        label = str(path / file.relative_to(base)) if path.is_dir() else str(file)
+        try:
+            root = _compose(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # validate_catalog reports it
+        if root is not None:
+            walk(root, "", label)
+    return found

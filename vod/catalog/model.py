@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from vod.errors import EventNotFound, SpeakerNotFound, TalkNotFound
 
 if TYPE_CHECKING:
-    from vod.media.manifest import MediaEntry
+    from vod.media.entry import MediaEntry
 
 # `date` names a field of Talk, so the class body refers to the type by this name.
 Day = date

@@ -22,7 +22,7 @@ from vod.links.share import names
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
-    from vod.media.manifest import Download
+    from vod.media.entry import Download
     from vod.storage import Recordings
     from vod.urls import SiteUrls
 

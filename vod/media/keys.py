@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from vod.storage import safe_key
+from vod.keys import safe_key
 
 # Smaller video renditions `--renditions` may ask for: name -> frame height.
 RENDITIONS = {"240p": 240, "360p": 360, "480p": 480, "720p": 720, "1080p": 1080}

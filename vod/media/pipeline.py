@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from vod.errors import StorageUnavailable
+from vod.media.entry import Download, MediaEntry, ThumbGrid
 from vod.media.keys import MANIFEST_KEY, RENDITIONS, OutputKeys, output_keys
 from vod.media.make import (
     THUMB_HEIGHT,
@@ -30,14 +31,7 @@ from vod.media.make import (
     make_rendition,
     make_thumbnails,
 )
-from vod.media.manifest import (
-    Download,
-    MediaEntry,
-    MediaManifest,
-    ThumbGrid,
-    entry_json,
-    read_entry,
-)
+from vod.media.manifest import MediaManifest, entry_json, read_entry
 from vod.media.store import MediaStore, SourceStat
 from vod.media.tools import MediaError, Probe, probe
 from vod.progress import FileBars

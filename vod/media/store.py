@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vod.errors import StorageUnavailable
+from vod.keys import safe_key
 from vod.media.tools import MediaError
-from vod.storage import LocalStorage, S3Storage, Storage, safe_key
+from vod.storage import LocalStorage, S3Storage, Storage
 
 log = logging.getLogger(__name__)
 
