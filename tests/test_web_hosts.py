@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from vod.config import Settings
 from vod.web.app import create_app
-from vod.web.hosts import host_allowed, is_loopback
+from vod.web.middleware import host_allowed, is_loopback
 
 SNOWFLAKE = "training-arctic-at-snowflake"
 BASE = "https://talks.example.org"

@@ -216,7 +216,7 @@ def serve(
     from vod.web.http_protocol import NoDelayHTTPProtocol
 
     click.echo(f"Serving {len(loaded.talks)} talks on http://{host}:{port}/", err=True)
-    from vod.web.hosts import is_loopback
+    from vod.web.middleware import is_loopback
 
     if settings.base_url is None and not is_loopback(host):
         click.echo(

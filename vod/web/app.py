@@ -30,8 +30,7 @@ from vod.timecode import format_clock
 from vod.urls import SiteUrls
 from vod.web import responses
 from vod.web.fragments import CardFragments
-from vod.web.hosts import TrustedHost
-from vod.web.middleware import ConditionalGet, SecurityHeaders, security_headers
+from vod.web.middleware import ConditionalGet, SecurityHeaders, TrustedHost, security_headers
 from vod.web.routes import routes
 from vod.web.state import AppState, LiveCatalog, site_urls
 
