@@ -88,24 +88,20 @@ def card(request: Request) -> Response:
         return moved
     state = vod_state(request)
     talk = state.catalog.talk(slug)
-    width = _card_width(request)
-    text = cards.card_text(state.catalog, talk)
-    # From the text, not the pixels: a revalidation never renders the card.
-    headers = {
-        "ETag": weak_etag(f"{text.etag.strip(chr(34))}-{width}"),
-        "Cache-Control": CARD_CACHE,
-    }
-    if (unchanged := not_modified(request, headers["ETag"], headers)) is not None:
-        return unchanged
-    return Response(cards.CARDS.get(text, width), media_type="image/png", headers=headers)
+    return _card_png(request, cards.card_text(state.catalog, talk))
 
 
 def event_card(request: Request) -> Response:
     """Serve an event's generated cover card PNG (?w= as for talks), with an ETag."""
     state = vod_state(request)
     event = state.catalog.event(request.path_params["event"])
+    return _card_png(request, cards.event_card_text(state.catalog, event))
+
+
+def _card_png(request: Request, text: cards.CardText) -> Response:
+    """Answer with the card of `text` at the width asked for, or 304 when the client has it."""
     width = _card_width(request)
-    text = cards.event_card_text(state.catalog, event)
+    # From the text, not the pixels: a revalidation never renders the card.
     headers = {
         "ETag": weak_etag(f"{text.etag.strip(chr(34))}-{width}"),
         "Cache-Control": CARD_CACHE,
