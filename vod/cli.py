@@ -8,7 +8,6 @@ speaker listings in vod/catalog/identity.py); here are only options, messages an
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
 import json
 import logging
@@ -201,91 +200,27 @@ def serve(
     if get_path is not None:
         _get(settings, get_path)
         return
-    import uvicorn
+    from vod.web.workers import run_server
 
-    # Workers read their settings from the environment: pass the CLI's choices on (the
-    # index folder as chosen here, which may follow the catalog: config.default_index_dir).
-    for name, value in (
-        ("VOD_CATALOG", catalog),
-        ("VOD_INDEX_DIR", settings.index_dir),
-        ("VOD_MEDIA_DIR", media_dir),
-    ):
-        if value is not None:
-            os.environ[name] = str(value)
-    from vod.web import workers as vod_workers
-    from vod.web.http_protocol import NoDelayHTTPProtocol
-
-    click.echo(f"Serving {len(loaded.talks)} talks on http://{host}:{port}/", err=True)
-    from vod.web.middleware import is_loopback
-
-    if settings.base_url is None and not is_loopback(host):
-        click.echo(
-            f"Warning: listening on {host} without VOD_BASE_URL: links are built from each "
-            "request's Host header, so pages are sent as private (not cacheable by a CDN). "
-            "Set VOD_BASE_URL to the public URL (and VOD_ALLOWED_HOSTS for other names).",
-            err=True,
+    try:
+        run_server(
+            settings, host, port, workers, len(loaded.talks), catalog, media_dir, say=_say_err
         )
-    options: dict[str, Any] = dict(
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=True,
-        # No 40 ms Nagle stall per response with --workers > 1, and a deadline for a request's
-        # headers, so slow or silent connections cannot pile up (issue #10, item 5).
-        http=functools.partial(NoDelayHTTPProtocol, header_timeout=settings.header_timeout),
-        limit_concurrency=settings.max_connections,  # beyond it, requests get 503
-        timeout_keep_alive=5,  # idle keep-alive connections close after 5 s
-    )
-    if workers > 1 and port != 0 and vod_workers.available():
-        # One listening socket per worker, so the kernel spreads connections (vod/workers.py).
-        config = uvicorn.Config("vod.web.app:create_app_from_env", factory=True, **options)
-        try:
-            vod_workers.run(config)
-        except OSError as exc:
-            raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
-        return
-    uvicorn.run("vod.web.app:create_app_from_env", factory=True, **options)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from None
 
 
 def _follow_snapshots(settings: Settings) -> Settings:
-    """Fetch the newest published snapshot, start polling for newer ones, and return the
-    settings that serve it (the catalog is read from the snapshot)."""
-    from vod.snapshots import (
-        SnapshotError,
-        SnapshotPoller,
-        install_snapshot,
-        live_catalog_path,
-        snapshot_store,
-        verify_local,
-    )
+    from vod.snapshots import follow_snapshots
 
-    if not settings.s3_bucket:
-        raise click.ClickException("--index-from-s3 needs VOD_S3_BUCKET")
-    if not settings.snapshot_key:
-        raise click.ClickException(
-            "--index-from-s3 needs VOD_SNAPSHOT_KEY, the key snapshots are signed with"
-        )
-    store = snapshot_store(
-        settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout, settings.snapshot_key
-    )
     try:
-        info = install_snapshot(store, settings.index_dir)
-        click.echo(f"Index snapshot {info.path.name}: {info.documents} talks.", err=True)
-    except SnapshotError as exc:
-        try:
-            here = verify_local(settings.index_dir, settings.snapshot_key)
-        except SnapshotError as local:
-            raise click.ClickException(
-                f"{exc}; no valid snapshot here to serve ({local})"
-            ) from None
-        click.echo(f"Warning: {exc}; serving the snapshot here ({here.path.name}).", err=True)
-    # A daemon thread in the serving (or supervising) process: it lives as long as the server.
-    SnapshotPoller(store, settings.index_dir, settings.index_poll).start()
-    # The index folder stays where it is: it no longer follows the catalog's place.
-    return settings.replace(
-        catalog=live_catalog_path(settings.index_dir), index_dir=settings.index_dir
-    )
+        return follow_snapshots(settings, say=_say_err)
+    except VodError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _say_err(text: str) -> None:
+    click.echo(text, err=True)
 
 
 def _get(settings: Settings, path: str) -> None:

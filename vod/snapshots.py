@@ -33,6 +33,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -383,3 +384,34 @@ def snapshot_store(
         retries={"max_attempts": 3, "mode": "standard"},
     )
     return SnapshotStore(boto3.client("s3", config=config), bucket, prefix, secret)
+
+
+def follow_snapshots(settings: Settings, *, say: Callable[[str], None]) -> Settings:
+    """Fetch the newest published snapshot, start polling for newer ones, and return the
+    settings that serve it (the catalog is read from the snapshot)."""
+    from vod.errors import ConfigError
+
+    if not settings.s3_bucket:
+        raise ConfigError("--index-from-s3 needs VOD_S3_BUCKET")
+    if not settings.snapshot_key:
+        raise ConfigError(
+            "--index-from-s3 needs VOD_SNAPSHOT_KEY, the key snapshots are signed with"
+        )
+    store = snapshot_store(
+        settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout, settings.snapshot_key
+    )
+    try:
+        info = install_snapshot(store, settings.index_dir)
+        say(f"Index snapshot {info.path.name}: {info.documents} talks.")
+    except SnapshotError as exc:
+        try:
+            here = verify_local(settings.index_dir, settings.snapshot_key)
+        except SnapshotError as local:
+            raise SnapshotError(f"{exc}; no valid snapshot here to serve ({local})") from None
+        say(f"Warning: {exc}; serving the snapshot here ({here.path.name}).")
+    # A daemon thread in the serving (or supervising) process: it lives as long as the server.
+    SnapshotPoller(store, settings.index_dir, settings.index_poll).start()
+    # The index folder stays where it is: it no longer follows the catalog's place.
+    return settings.replace(
+        catalog=live_catalog_path(settings.index_dir), index_dir=settings.index_dir
+    )

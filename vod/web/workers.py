@@ -14,17 +14,26 @@ connection ever waits on a socket nobody accepts from.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vod.config import Settings
 
 log = logging.getLogger("uvicorn.error")
 
 # uvicorn's exit code for a worker that cannot start: its supervisor then stops, instead of
 # restarting a worker that will fail the same way.
 STARTUP_FAILURE = 3
+# What every worker runs: the app built from VOD_* variables.
+APP_FACTORY = "vod.web.app:create_app_from_env"
 
 
 def available() -> bool:
@@ -96,3 +105,58 @@ def run(config: Any) -> None:
     )
     listen: Any = ListenOn(config.host, config.port)
     Multiprocess(config, sockets=[listen]).run()
+
+
+def run_server(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    talks: int,
+    catalog: Path | None,
+    media_dir: Path | None,
+    *,
+    say: Callable[[str], None],
+) -> None:
+    """Serve the app on (host, port) with `workers` uvicorn processes until stopped.
+
+    Raises OSError when the port cannot be listened on.
+    """
+    import uvicorn
+
+    from vod.web.http_protocol import NoDelayHTTPProtocol
+    from vod.web.middleware import is_loopback
+
+    # Workers read their settings from the environment: pass the command's choices on (the
+    # index folder as chosen there, which may follow the catalog: config.default_index_dir).
+    for name, value in (
+        ("VOD_CATALOG", catalog),
+        ("VOD_INDEX_DIR", settings.index_dir),
+        ("VOD_MEDIA_DIR", media_dir),
+    ):
+        if value is not None:
+            os.environ[name] = str(value)
+    say(f"Serving {talks} talks on http://{host}:{port}/")
+    if settings.base_url is None and not is_loopback(host):
+        say(
+            f"Warning: listening on {host} without VOD_BASE_URL: links are built from each "
+            "request's Host header, so pages are sent as private (not cacheable by a CDN). "
+            "Set VOD_BASE_URL to the public URL (and VOD_ALLOWED_HOSTS for other names)."
+        )
+    options: dict[str, Any] = dict(
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        # No 40 ms Nagle stall per response with --workers > 1, and a deadline for a request's
+        # headers, so slow or silent connections cannot pile up (issue #10, item 5).
+        http=functools.partial(NoDelayHTTPProtocol, header_timeout=settings.header_timeout),
+        limit_concurrency=settings.max_connections,  # beyond it, requests get 503
+        timeout_keep_alive=5,  # idle keep-alive connections close after 5 s
+    )
+    if workers > 1 and port != 0 and available():
+        # One listening socket per worker, so the kernel spreads connections (see above).
+        run(uvicorn.Config(APP_FACTORY, factory=True, **options))
+        return
+    uvicorn.run(APP_FACTORY, factory=True, **options)
