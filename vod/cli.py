@@ -268,23 +268,13 @@ def index_command(publish: bool, full: bool, catalog: Path | None, index_dir: Pa
     assert info is not None  # only a build for serving gives way to a newer live index
     click.echo(f"Index {info.path.name}: {info.documents} talks, now live.")
     if publish:
-        from botocore.exceptions import BotoCoreError, ClientError
+        from vod.snapshots import publish_built
 
-        from vod.snapshots import publish as publish_snapshot
-        from vod.snapshots import snapshot_store
-
-        assert settings.s3_bucket is not None
-        store = snapshot_store(
-            settings.s3_bucket,
-            settings.index_s3_prefix,
-            settings.s3_timeout,
-            settings.snapshot_key,
-        )
         try:
-            version = publish_snapshot(store, info, settings.catalog)
-        except (BotoCoreError, ClientError, VodError) as exc:
+            where = publish_built(settings, info)
+        except VodError as exc:
             raise click.ClickException(f"publishing the snapshot failed: {exc}") from None
-        click.echo(f"Published snapshot {version} to s3://{store.bucket}/{store.key(version)}")
+        click.echo(f"Published snapshot {where}")
 
 
 @main.command()

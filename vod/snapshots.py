@@ -415,3 +415,21 @@ def follow_snapshots(settings: Settings, *, say: Callable[[str], None]) -> Setti
     return settings.replace(
         catalog=live_catalog_path(settings.index_dir), index_dir=settings.index_dir
     )
+
+
+def publish_built(settings: Settings, info: IndexInfo) -> str:
+    """Publish the version `vod index` just built as a signed snapshot; return where it went.
+
+    Raises VodError when the store refuses or cannot be reached.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    assert settings.s3_bucket is not None and settings.snapshot_key is not None
+    store = snapshot_store(
+        settings.s3_bucket, settings.index_s3_prefix, settings.s3_timeout, settings.snapshot_key
+    )
+    try:
+        version = publish(store, info, settings.catalog)
+    except (BotoCoreError, ClientError) as exc:
+        raise SnapshotError(str(exc)) from exc
+    return f"{version} to s3://{store.bucket}/{store.key(version)}"
