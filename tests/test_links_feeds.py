@@ -246,3 +246,9 @@ def test_feed_urls_follow_vod_base_url(tmp_path: Path) -> None:
 )
 def test_characters_xml_cannot_carry_are_dropped(text: str, cleaned: str) -> None:
     assert clean(text) == cleaned
+
+
+def test_speaker_feed_leaves_out_the_placeholder_too(sample: TestClient) -> None:
+    # Every Atom feed announces real recordings only (issue #11), a speaker's included.
+    feed = read_feed(sample, "/speakers/bob-placeholder/feed.xml")
+    assert PLACEHOLDER_TALK not in slugs(feed)

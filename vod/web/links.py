@@ -21,7 +21,12 @@ from vod.web.responses import redirect_merged_speaker, redirect_old_slug
 from vod.web.state import site_urls, vod_state
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from starlette.requests import Request
+
+    from vod.catalog import Talk
+    from vod.web.state import AppState
 
 # Feeds and the sitemap change only with the catalog.
 FEED_CACHE = "public, max-age=300"
@@ -141,9 +146,7 @@ def site_feed(request: Request) -> Response:
         page_url=urls.site_root(),
         subtitle="Conference talk recordings, newest first.",
     )
-    # "Latest recordings": real ones only, never the placeholder clip (issue #11).
-    unrecorded = state.search.unrecorded()
-    talks = (t for t in state.catalog.talks.values() if has_recording(t, unrecorded))
+    talks = _recorded(state, state.catalog.talks.values())
     body = feeds.atom_feed(info, talks, state.catalog, state.recordings, urls)
     return _conditional(request, body, ATOM, FEED_CACHE)
 
@@ -158,8 +161,7 @@ def event_feed(request: Request) -> Response:
         page_url=urls.url("event", event=event.slug),
         subtitle=event.description or "",
     )
-    unrecorded = state.search.unrecorded()
-    talks = [t for t in state.catalog.event_talks(event.slug) if has_recording(t, unrecorded)]
+    talks = _recorded(state, state.catalog.event_talks(event.slug))
     body = feeds.atom_feed(info, talks, state.catalog, state.recordings, urls)
     return _conditional(request, body, ATOM, FEED_CACHE)
 
@@ -175,9 +177,15 @@ def speaker_feed(request: Request) -> Response:
         self_url=urls.url("speaker_feed", slug=speaker.slug),
         page_url=urls.url("speaker", slug=speaker.slug),
     )
-    talks = [role.talk for role in state.catalog.speaker_roles(speaker.slug)]
+    talks = _recorded(state, (role.talk for role in state.catalog.speaker_roles(speaker.slug)))
     body = feeds.atom_feed(info, talks, state.catalog, state.recordings, urls)
     return _conditional(request, body, ATOM, FEED_CACHE)
+
+
+def _recorded(state: AppState, talks: Iterable[Talk]) -> list[Talk]:
+    """The talks an Atom feed may announce: real recordings, never the placeholder (issue #11)."""
+    unrecorded = state.search.unrecorded()
+    return [t for t in talks if has_recording(t, unrecorded)]
 
 
 def site_podcast(request: Request) -> Response:
