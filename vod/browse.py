@@ -33,6 +33,7 @@ from vod.timecode import format_day
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Event, Speaker, Talk
     from vod.thumbnails import Thumbnail
+    from vod.urls import SiteUrls
 
 # ---- sort orders and filters of /talks -------------------------------------------------------
 
@@ -530,7 +531,7 @@ def speaker_page(catalog: Catalog, slug: str, facts: CardFacts, page: int = 1) -
 
 
 def paging_json(
-    paging: Paging, urls: Any, path: str, params: Sequence[tuple[str, str]]
+    paging: Paging, urls: SiteUrls, path: str, params: Sequence[tuple[str, str]]
 ) -> dict[str, Any]:
     """The paging keys every list twin carries: page, pages, total, next and prev (URLs)."""
 
@@ -546,7 +547,7 @@ def paging_json(
     }
 
 
-def browse_json(page: BrowsePage, urls: Any, path: str) -> dict[str, Any]:
+def browse_json(page: BrowsePage, urls: SiteUrls, path: str) -> dict[str, Any]:
     params = [*page.filters.pairs(), *([("sort", page.sort)] if page.sort != "newest" else [])]
     return {
         **paging_json(page.paging, urls, path, params),
@@ -556,7 +557,7 @@ def browse_json(page: BrowsePage, urls: Any, path: str) -> dict[str, Any]:
     }
 
 
-def event_json(page: EventPage, urls: Any, path: str) -> dict[str, Any]:
+def event_json(page: EventPage, urls: SiteUrls, path: str) -> dict[str, Any]:
     event = page.event
     return {
         "slug": event.slug,
@@ -581,7 +582,7 @@ def event_json(page: EventPage, urls: Any, path: str) -> dict[str, Any]:
     }
 
 
-def speaker_page_json(page: SpeakerPage, urls: Any, path: str) -> dict[str, Any]:
+def speaker_page_json(page: SpeakerPage, urls: SiteUrls, path: str) -> dict[str, Any]:
     sp = page.speaker
     return {
         **speaker_json(sp, urls.speaker(sp.slug)),

@@ -522,7 +522,7 @@ def talk_summary_json(card: TalkCard, urls: SiteUrls) -> dict[str, Any]:
     }
 
 
-def thumbnail_json(thumb: Thumbnail, urls: Any) -> dict[str, Any]:
+def thumbnail_json(thumb: Thumbnail, urls: SiteUrls) -> dict[str, Any]:
     srcset = ", ".join(
         f"{urls.absolute(src)} {width}"
         for src, width in (part.rsplit(" ", 1) for part in thumb.srcset.split(", ") if part)

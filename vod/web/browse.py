@@ -93,24 +93,12 @@ def api_talks(request: Request) -> Response:
 
 
 def event(request: Request) -> Response:
-    state = vod_state(request)
-    try:
-        page = browse.event_page(
-            state.catalog, request.path_params["event"], _facts(request), page_number(request)
-        )
-    except PageOutOfRange as exc:
-        raise _past_the_end(exc) from None
+    page = _event_page(request)
     return render(request, "event.html", page=page)
 
 
 def api_event(request: Request) -> Response:
-    state = vod_state(request)
-    try:
-        page = browse.event_page(
-            state.catalog, request.path_params["event"], _facts(request), page_number(request)
-        )
-    except PageOutOfRange as exc:
-        raise _past_the_end(exc) from None
+    page = _event_page(request)
     return _json(browse.event_json(page, site_urls(request), request.url.path))
 
 
@@ -118,13 +106,7 @@ def speaker(request: Request) -> Response:
     slug = request.path_params["slug"]
     if (moved := redirect_merged_speaker(request, "speaker", slug)) is not None:
         return moved  # a speaker merged into another keeps their links (issue #14)
-    state = vod_state(request)
-    try:
-        page = browse.speaker_page(
-            state.catalog, request.path_params["slug"], _facts(request), page_number(request)
-        )
-    except PageOutOfRange as exc:
-        raise _past_the_end(exc) from None
+    page = _speaker_page(request)
     return render(request, "speaker.html", page=page)
 
 
@@ -132,11 +114,27 @@ def api_speaker(request: Request) -> Response:
     slug = request.path_params["slug"]
     if (moved := redirect_merged_speaker(request, "api_speaker", slug)) is not None:
         return moved
+    page = _speaker_page(request)
+    return _json(browse.speaker_page_json(page, site_urls(request), request.url.path))
+
+
+def _event_page(request: Request) -> browse.EventPage:
+    """The event page a request asks for (HTML or JSON twin); 404 past its last page."""
     state = vod_state(request)
     try:
-        page = browse.speaker_page(
+        return browse.event_page(
+            state.catalog, request.path_params["event"], _facts(request), page_number(request)
+        )
+    except PageOutOfRange as exc:
+        raise _past_the_end(exc) from None
+
+
+def _speaker_page(request: Request) -> browse.SpeakerPage:
+    """The speaker page a request asks for (HTML or JSON twin); 404 past its last page."""
+    state = vod_state(request)
+    try:
+        return browse.speaker_page(
             state.catalog, request.path_params["slug"], _facts(request), page_number(request)
         )
     except PageOutOfRange as exc:
         raise _past_the_end(exc) from None
-    return _json(browse.speaker_page_json(page, site_urls(request), request.url.path))
