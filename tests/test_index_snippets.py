@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import highlight
@@ -105,3 +106,12 @@ def test_a_fragment_that_ends_exactly_swallows_the_next_word_as_whoosh_does() ->
     mine = snippets._mark(text, terms, TEXT_ANALYZER, False)
     assert mine == whooshs(text, terms, TEXT_ANALYZER, False)
     assert mine[0].endswith("… <mark>run</mark>")  # "a" is not the second fragment's context
+
+
+def test_word_analysis_is_remembered_within_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snippets, "WORDS_KEPT", 3)
+    normal = snippets._Normal(TEXT_ANALYZER)
+    assert normal.many(["Running", "tests", "Running", "the"]) == ["run", "test", "run", "the"]
+    assert normal("C++") == "c++"
+    assert normal("crowd-sourced") == "\x00"  # several terms: never one searched word
+    assert len(normal._known) <= 3

@@ -38,6 +38,7 @@ from vod.index.snippets import SaidAt, make_snippet
 from vod.index.spelling import Speller
 from vod.index.suggest import LIMIT as SUGGESTIONS
 from vod.index.suggest import Suggester, Suggestion
+from vod.index.terms import remember_terms
 from vod.index.transcript import Cue, best_cue, cues_from_record
 from vod.lru import LruCache
 
@@ -150,6 +151,7 @@ class _Open:
 def _open_version(info: IndexInfo) -> _Open:
     ix = open_version_index(info.path)  # no memory map: a damaged file cannot kill us (files.py)
     searcher = ix.searcher()
+    remember_terms(searcher)  # each term found in a segment's terms file once (terms.py)
     try:
         reader = searcher.reader()
         if reader.has_column("slug"):

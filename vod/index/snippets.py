@@ -5,9 +5,8 @@ from __future__ import annotations
 import html
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from whoosh import highlight
@@ -131,7 +130,8 @@ def _words(
     a search's time on pyvideo: ten abstracts of 150 words, each word through five generators
     and a stemmer). A word's analysed form does not depend on the words around it (the chain
     maps one token to one token), so each word is analysed once per process and looked up
-    after; a text without a searched word is ruled out by its words alone.
+    after, in a dictionary read from C (`map(dict.get, ...)`: a tenth of a Python call a word);
+    a text without a searched word is ruled out by its words alone.
     """
     _, pattern, normal = _analysis(analyzer)
     if pattern is None:
@@ -141,30 +141,37 @@ def _words(
             return None
         return words, [(t.startchar, t.endchar) for t in found]
     tokens = pattern.findall(text)
-    if not any("-" in t or "_" in t for t in tokens):
-        words = list(map(normal, tokens))
-        if terms.isdisjoint(words):
-            return None
-        return words, [m.span() for m in pattern.finditer(text)]
-    # A compound (`Müller-Test`, `crowd-sourced`) is several terms (analysis.py): mark its parts.
-    words, spans = [], []
-    for match in pattern.finditer(text):
-        token, start = match.group(0), match.start()
-        if "-" not in token and "_" not in token:
-            words.append(normal(token))
-            spans.append(match.span())
-            continue
-        parts = list(_PARTS.finditer(token))
-        if len(parts) < 2:  # `__init__`, `_`: one token, as the analyzer makes it
-            words.append(normal(token))
-            spans.append(match.span())
-            continue
-        for part in parts:
-            words.append(normal(part.group(0)))
-            spans.append((start + part.start(), start + part.end()))
-    if terms.isdisjoint(words):
+    words = normal.many(tokens)
+    # A compound (`Müller-Test`, `crowd-sourced`) is several terms (analysis.py): its parts are
+    # marked, in its place. `__init__` or `_` is one token, as the analyzer makes it.
+    parts: dict[int, list[tuple[str, int, int]]] = {}
+    if "-" in text or "_" in text:
+        for k, token in enumerate(tokens):
+            if "-" in token or "_" in token:
+                pieces = list(_PARTS.finditer(token))
+                if len(pieces) >= 2:
+                    parts[k] = [(normal(m.group(0)), m.start(), m.end()) for m in pieces]
+    if terms.isdisjoint(words) and all(
+        terms.isdisjoint(w for w, _, _ in found) for found in parts.values()
+    ):
         return None
-    return words, spans
+    spans = [m.span() for m in pattern.finditer(text)]
+    if not parts:
+        return words, spans
+    out_words: list[str] = []
+    out_spans: list[tuple[int, int]] = []
+    done = 0
+    for k, found in parts.items():  # in text order: filled in that order
+        out_words += words[done:k]
+        out_spans += spans[done:k]
+        start = spans[k][0]
+        for word, a, b in found:
+            out_words.append(word)
+            out_spans.append((start + a, start + b))
+        done = k + 1
+    out_words += words[done:]
+    out_spans += spans[done:]
+    return out_words, out_spans
 
 
 def _context_fragments(
@@ -253,14 +260,40 @@ def _token(text: str, start: int, end: int) -> Token:
     return token
 
 
+class _Normal:
+    """One analyzer's analysis of single words (stop words kept, as the highlighter keeps them),
+    remembered: up to WORDS_KEPT words, then forgotten all at once and learnt again."""
+
+    def __init__(self, analyzer: Any) -> None:
+        self._analyzer = analyzer
+        self._known: dict[str, str] = {}
+
+    def __call__(self, word: str) -> str:
+        known = self._known.get(word)
+        if known is None:
+            found = [t.text for t in self._analyzer(word, mode="query", removestops=False)]
+            known = found[0] if len(found) == 1 else "\x00"  # not one token: never searched
+            if len(self._known) >= WORDS_KEPT:
+                self._known = {}
+            self._known[word] = known
+        return known
+
+    def many(self, words: list[str]) -> list[str]:
+        """The analysed form of each of `words`; the known ones are looked up from C."""
+        out: list[str | None] = list(map(self._known.get, words))
+        if None in out:
+            out = [w if w is not None else self(words[i]) for i, w in enumerate(out)]
+        return out  # type: ignore[return-value]  # no None is left
+
+
 # Per analyzer (by identity: Whoosh's analyzers compare equal but cannot be hashed): its word
-# pattern's search, when it starts with a RegexTokenizer, and its memoised one-word analysis.
-_ANALYSIS: dict[int, tuple[Any, Any, Callable[[str], str]]] = {}
+# pattern's search, when it starts with a RegexTokenizer, and its remembered one-word analysis.
+_ANALYSIS: dict[int, tuple[Any, Any, _Normal]] = {}
 
 
-def _analysis(analyzer: Any) -> tuple[Any, Any, Callable[[str], str]]:
+def _analysis(analyzer: Any) -> tuple[Any, Any, _Normal]:
     """The analyzer, its tokenizer's compiled pattern (None if not a RegexTokenizer), and its
-    one-word analysis (stop words kept, as the highlighter keeps them), memoised."""
+    one-word analysis, remembered."""
     known = _ANALYSIS.get(id(analyzer))
     if known is not None and known[0] is analyzer:
         return known
@@ -270,13 +303,7 @@ def _analysis(analyzer: Any) -> tuple[Any, Any, Callable[[str], str]]:
     # findall() gives the tokens' texts only when the pattern has no group of its own.
     if type(first) is RegexTokenizer and not first.gaps and not first.expression.groups:
         finder = first.expression
-
-    @lru_cache(maxsize=WORDS_KEPT)
-    def normal(word: str) -> str:
-        found = [t.text for t in analyzer(word, mode="query", removestops=False)]
-        return found[0] if len(found) == 1 else "\x00"  # not one token: never a searched word
-
-    made = (analyzer, finder, normal)
+    made = (analyzer, finder, _Normal(analyzer))
     _ANALYSIS[id(analyzer)] = made  # the analyzer is kept too, so its id is not reused
     return made
 

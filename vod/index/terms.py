@@ -1,0 +1,94 @@
+"""Term lookups, remembered per segment: a word is found in the terms file once, not four times.
+
+A search asks each segment about each of its terms several times: is it there (the parser's
+prefix and compound checks, the scorer), how many documents have it (the order of an AND, the
+decision to decode it whole, idf), then where its postings are. Whoosh answers every question
+from the terms file's hash table afresh (an md5 of the key and five to eight small reads), and
+those reads were a fifth of a search's time on pyvideo (issue #12). `KnownTerms` answers them
+from the term's `TermInfo`, read once per segment and kept, absent terms included; a word asked
+again by a later search costs a dictionary lookup.
+
+An index version never changes, so what is kept stays right until the version is closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh.reading import TermNotFound
+
+from vod.lru import LruCache
+
+# Terms kept per segment: a TermInfo is about 200 bytes with its key, so ~12 MB per segment at
+# most. The searched vocabulary of pyvideo (title and abstract words in every searched field)
+# is larger; the words people search again and again stay.
+TERMS_KEPT = 60_000
+_ABSENT = object()  # a term looked up and not found
+
+
+class KnownTerms:
+    """A segment's Whoosh terms reader that remembers each term's TermInfo (or its absence).
+
+    It answers the questions a SegmentReader asks of its terms reader (`in`, `term_info`,
+    `doc_frequency`, `frequency`, `matcher`); anything else goes to the wrapped reader.
+    """
+
+    def __init__(self, terms: Any, size: int = TERMS_KEPT) -> None:
+        self._terms = terms
+        self._infos: LruCache[object] = LruCache(size)
+
+    def _info(self, fieldname: str, tbytes: bytes) -> Any:
+        key = (fieldname, tbytes)
+        info = self._infos.get(key)
+        if info is None:
+            try:
+                info = self._terms.term_info(fieldname, tbytes)
+            except TermNotFound:
+                info = _ABSENT
+            self._infos.put(key, info)
+        return info
+
+    def __contains__(self, term: tuple[str, bytes]) -> bool:
+        return self._info(*term) is not _ABSENT
+
+    def term_info(self, fieldname: str, tbytes: bytes) -> Any:
+        info = self._info(fieldname, tbytes)
+        if info is _ABSENT:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return info
+
+    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
+        info = self._info(fieldname, tbytes)
+        if info is _ABSENT:
+            raise KeyError((fieldname, tbytes))  # as Whoosh's reader raises: the caller says 0
+        return int(info.doc_frequency())
+
+    def frequency(self, fieldname: str, tbytes: bytes) -> float:
+        info = self._info(fieldname, tbytes)
+        if info is _ABSENT:
+            raise KeyError((fieldname, tbytes))
+        return float(info.weight())
+
+    def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
+        terms = self._terms
+        return terms._codec.postings_reader(
+            terms._postfile,
+            self.term_info(fieldname, tbytes),
+            format_,
+            term=(fieldname, tbytes),
+            scorer=scorer,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._terms, name)
+
+
+def remember_terms(searcher: Any) -> None:
+    """Give every segment reader of `searcher` a KnownTerms (once; a Whoosh 3 reader only)."""
+    for sub, _ in searcher.leaf_searchers():
+        reader = sub.reader()
+        terms = getattr(reader, "_terms", None)
+        if terms is None or isinstance(terms, KnownTerms):
+            continue
+        if hasattr(terms, "_codec") and hasattr(terms, "_postfile"):
+            reader._terms = KnownTerms(terms)
