@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from conftest import SAMPLE_CATALOG
@@ -24,6 +25,7 @@ from vod.index.query import (
     clean_query,
     expand_prefixes,
     parse_query,
+    with_alternatives,
 )
 from vod.index.schema import FIELD_BOOSTS, make_schema
 
@@ -420,3 +422,96 @@ def test_an_or_with_a_not_and_a_boost_of_nothing_are_bounded(
     monkeypatch.setattr(searcher_module, "collect", whooshs_collector)
     results = sample.search(text)
     assert {h.slug for h in results.hits} == {"distributed-storage-without-tears"}
+
+
+# ---- words parsed one at a time, then joined (query._parse_words) ----------------------------
+
+PARSE_PIECES = [
+    "storage",
+    "rubber",
+    "ducks",
+    "the",
+    "at",
+    "c++",
+    "C#",
+    "a/b",
+    ".NET",
+    "node.js",
+    "crowd-sourced",
+    "snake_case",
+    "pep8",
+    "ml",
+    "k8s",
+    "machine learning",
+    '"rubber ducks"',
+    '"rubber ducks"~2',
+    '"ml ops"^2',
+    "(rubber ducks)",
+    "(ml OR k8s)",
+    "((pep 8) OR pep8)",
+    "title:storage",
+    "speaker:ada",
+    "event:pycon-us-2019",
+    "title:(rubber ducks)",
+    "sto*",
+    "*a*",
+    "du?ks",
+    "storage^2",
+    "AND",
+    "OR",
+    "NOT",
+    "+rubber",
+    "-ducks",
+    'ab"cd',
+    "don't",
+    "a\\ b",
+    "title:",
+    "^3",
+    "(",
+    ")",
+    '"',
+]
+
+
+def _canonical(q: wq.Query) -> object:
+    """A query's whole shape: class, field, text, boost, OR scale and children."""
+    kids = tuple(_canonical(sub) for sub in q.children()) if not q.is_leaf() else ()
+    return (
+        type(q).__name__,
+        getattr(q, "fieldname", None),
+        getattr(q, "text", None),
+        tuple(getattr(q, "words", ()) or ()),
+        q.boost,
+        getattr(q, "scale", None),
+        kids,
+    )
+
+
+def _outcome(parse: Any, text: str) -> object:
+    try:
+        return _canonical(parse(text))
+    except Exception as exc:  # both ways must fail alike
+        return type(exc).__name__
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pieces=st.lists(st.sampled_from(PARSE_PIECES), min_size=1, max_size=8),
+    spaces=st.lists(st.sampled_from([" ", "  ", "\t", "\u3000", ""]), min_size=8, max_size=8),
+    words=st.sampled_from([query_module.ALL_WORDS, query_module.ANY_WORDS]),
+)
+def test_words_parsed_alone_then_joined_are_whooshs_parse(
+    pieces: list[str], spaces: list[str], words: str
+) -> None:
+    text = "".join(piece + space for piece, space in zip(pieces, spaces, strict=False))
+    try:
+        text = with_alternatives(clean_query(text))
+    except QueryError:
+        return
+    parser = query_module._parser(query_module._GROUPS[words])
+    parser.schema = SCHEMA
+    whole = _outcome(parser.parse, text)
+    joined = _outcome(lambda t: query_module._parse_words(parser, t, words), text)
+    assert joined == whole, text
+    again = _outcome(lambda t: query_module._parse_words(parser, t, words), text)
+    assert again == whole, text  # from the kept words too

@@ -10,6 +10,7 @@ wildcards are rewritten into a small, flat set of terms.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,6 +33,7 @@ from vod.index.analysis import MAX_COMPOUND_PARTS, NAME_ANALYZER
 from vod.index.schema import FIELD_BOOSTS, QUERY_FIELDS
 from vod.index.spelling import Speller
 from vod.index.synonyms import longest_key, synonyms
+from vod.lru import LruCache
 
 MAX_QUERY_CHARS = 500  # longer input is refused with a message, not cut silently
 MAX_TERMS = 32  # words, phrases and operators in one query
@@ -68,7 +70,7 @@ class ParsedQuery:
     @cached_property
     def any_terms(self) -> wq.Query:
         """The same words joined by OR, for the fallback (parsed only when it is needed)."""
-        return _make(self.text, self.schema, OrGroup.factory(0.9))
+        return _make(self.text, self.schema, ANY_WORDS)
 
     def ranked(self, query: wq.Query) -> wq.Query:
         """Return `query` with the phrase as an optional clause: it adds to a match's score."""
@@ -144,7 +146,7 @@ def _parser(group: Any) -> MultifieldParser:
 def parse_query(text: str, schema: Any) -> ParsedQuery:
     """Parse cleaned text against `schema`; raise QueryError when nothing searchable is left."""
     searched = with_alternatives(_EVENT_SLUG_RE.sub(_event_slug, text))
-    parsed = _make(searched, schema, AndGroup)
+    parsed = _make(searched, schema, ALL_WORDS)
     if not _has_leaf(parsed):
         raise QueryError("That search has only operators or punctuation; type a word to find.")
     return ParsedQuery(searched, parsed, schema, _phrase_boost(text, schema))
@@ -271,11 +273,19 @@ def _has_leaf(q: wq.Query) -> bool:
     return any(_has_leaf(sub) for sub in q.children())
 
 
-def _make(text: str, schema: Any, group: Any) -> wq.Query:
-    parser = _parser(group)
+ALL_WORDS, ANY_WORDS = "all", "any"  # how a query's words are joined: AND, or a scaled OR
+_GROUPS = {ALL_WORDS: AndGroup, ANY_WORDS: OrGroup.factory(0.9)}
+_PARSERS = threading.local()  # a thread's parsers, by group (a parser is built in ~0.2 ms)
+
+
+def _make(text: str, schema: Any, words: str) -> wq.Query:
+    parsers: dict[str, MultifieldParser] = _PARSERS.__dict__.setdefault("by_group", {})
+    parser = parsers.get(words)
+    if parser is None:
+        parser = parsers[words] = _parser(_GROUPS[words])
     parser.schema = schema
     try:
-        q = parser.parse(text)
+        q = _parse_words(parser, text, words)
     except Exception:
         # Whoosh's parser fails its own asserts on some operator runs (`NOT NOT x`,
         # `x ANDNOT ANDNOT y`): search those operators as the plain words they were typed as.
@@ -289,6 +299,94 @@ def _make(text: str, schema: Any, group: Any) -> wq.Query:
     q = _optional_stop_words(q, schema, _stopping_fields(schema))
     # One normalize() at the end: Whoosh's is slow on wide trees, and ran at every level.
     return _phrases_where_positions(_bound(q), schema).normalize()
+
+
+# Parsed words, per schema (an index version's) and grouping: words recur from one search to
+# the next, and Whoosh's parser takes about half a millisecond a word.
+WORDS_PARSED = 20_000
+_PARSED: dict[int, tuple[Any, LruCache[wq.Query]]] = {}
+
+
+def _parse_words(parser: MultifieldParser, text: str, words: str) -> wq.Query:
+    """Whoosh's parse of `text`, made of the parses of its words, each kept for later searches.
+
+    Text whose syntax joins words (an operator between them, `+` or `-` before one, a field
+    name before a space, single quotes) is parsed whole. Otherwise each word, phrase or group
+    in parentheses parses alone to what it is inside the whole, and the whole is their AND
+    (or scaled OR): tests/test_index_query.py compares the two on generated queries.
+    """
+    segments = _top_level_segments(text)
+    if segments is None or len(segments) < 2:
+        return parser.parse(text)
+    schema = parser.schema
+    known = _PARSED.get(id(schema))
+    if known is None or known[0] is not schema:
+        if len(_PARSED) > 4:  # versions come and go: forget the old ones
+            _PARSED.clear()
+        known = _PARSED[id(schema)] = (schema, LruCache(WORDS_PARSED))
+    cache = known[1]
+    parts = []
+    for segment in segments:
+        # Kept per grouping: a group in parentheses, or a word its field's analyzer cuts in
+        # several (`event:pycon-us-2019`), is joined by the query's AND or OR.
+        key = (words, segment)
+        q = cache.get(key)
+        if q is None:
+            q = parser.parse(segment)
+            cache.put(key, q)
+        parts.append(q)
+    # Whoosh's parser joins the top level with a plain OR, whatever the group's scale (the
+    # coordination of any-words searches is coordination.py's).
+    whole: wq.Query = wq.And(parts) if words == ALL_WORDS else wq.Or(parts)
+    return whole.normalize()
+
+
+_SIGN_RE = re.compile(r"(?<![^\s(])[+-]")
+_LOOSE_BOOST_RE = re.compile(r"(?<![^\s(])\^")
+_OPERATOR_RE = re.compile(r"(?<!\w)(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)(?!\w)")
+
+
+def _top_level_segments(text: str) -> list[str] | None:
+    """The words, phrases and groups of `text` at the top level, or None when its syntax joins
+    them (see _parse_words)."""
+    if "'" in text or "\\" in text:  # a quoted term, or an escaped space, spans words
+        return None
+    if _SIGN_RE.search(text):  # `+word` and `-word` change how their whole group is joined
+        return None
+    if _LOOSE_BOOST_RE.search(text):  # `( x ^2)`: a boost on what came before the blank
+        return None
+    segments: list[str] = []
+    top: list[str] = []  # the text outside groups and phrases, where operators join words
+    depth = 0
+    quoted = False
+    start: int | None = None
+    for i, c in enumerate(text):
+        if c == '"':
+            if not quoted and i and not (text[i - 1].isspace() or text[i - 1] == "("):
+                return None  # `ab"cd`: Whoosh does not start a phrase there
+            if quoted and i + 1 < len(text) and not (text[i + 1].isspace() or text[i + 1] in ")^~"):
+                return None
+            quoted = not quoted
+        elif not quoted and c == "(":
+            depth += 1
+        elif not quoted and c == ")":
+            depth -= 1
+        elif c == "^" and depth == 0:
+            return None  # a boost on a whole word: Whoosh moves it down differently
+        top.append(c if depth == 0 and not quoted and c not in "()" else " ")
+        if c.isspace() and depth == 0 and not quoted:
+            if start is not None:
+                segments.append(text[start:i])
+                start = None
+        elif start is None:
+            start = i
+    if start is not None:
+        segments.append(text[start:])
+    if quoted or depth or _OPERATOR_RE.search("".join(top)):
+        return None
+    if any(segment.endswith(":") for segment in segments):
+        return None  # `title: storage`: the field names the next word
+    return segments
 
 
 def _stopping_fields(schema: Any) -> frozenset[str]:
