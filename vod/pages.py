@@ -190,18 +190,22 @@ def talk_page(
     start_at: int | None = None,
     end_at: int | None = None,
 ) -> TalkPage:
-    """Assemble a talk's page: the card, the player from `start_at` (to `end_at`), related
-    talks, the transcript and the links to share, cite and embed.
+    """Assemble a talk's page: the player from `start_at` (to `end_at`), the transcript,
+    related talks and the media files, then the cards, the links to share, cite and embed,
+    and the times as people read them.
 
     `playback` is `recordings.playback(talk)`, asked by the caller (its answer keys kept pages).
     """
-    facts = CardFacts.plain(catalog)  # a talk page's cards: from the catalog alone, no index
-    card = talk_card(catalog, talk, facts)
-    related = tuple(talk_card(catalog, t, facts) for t in related_talks(catalog, talk))
-    event = card.event
     asked = start_at
     start_at, end_at = clip_bounds(talk.recording.duration, start_at, end_at)
     transcript = _transcript(talk, search)
+    related = related_talks(catalog, talk)
+    # Only over the real recording: the placeholder clip is not what its poster shows.
+    media = talk_media(talk, recordings) if playback.status == "ok" else None
+    facts = CardFacts.plain(catalog)  # a talk page's cards: from the catalog alone, no index
+    card = talk_card(catalog, talk, facts)
+    related_cards = tuple(talk_card(catalog, t, facts) for t in related)
+    event = card.event
     links = talk_links(
         talk,
         event,
@@ -217,7 +221,7 @@ def talk_page(
         start_at=start_at,
         start_label=format_clock(start_at) if start_at else "",
         duration=format_duration(talk.duration),
-        related=related,
+        related=related_cards,
         # On a multi-day event, the event's date range would not say which day the talk was.
         event_dates=(
             format_day(talk.day) if talk.day else format_days(event.start_date, event.end_date)
@@ -227,8 +231,7 @@ def talk_page(
         transcript=transcript,
         current_cue=_current_cue(transcript, start_at),
         past_end=asked if asked is not None and start_at is None and asked > 0 else None,
-        # Only over the real recording: the placeholder clip is not what its poster shows.
-        media=talk_media(talk, recordings) if playback.status == "ok" else None,
+        media=media,
     )
 
 
