@@ -391,7 +391,7 @@ def test_page_builders_return_their_dataclasses(bundled_catalog: Catalog, tmp_pa
     [group] = speaker.groups
     [card] = group.cards
     assert group.role == "recorded" and isinstance(card, TalkCard)
-    search = pages.search_page(bundled_catalog, "", None)
+    search = pages.search_page(bundled_catalog, "", None, facts=facts)
     assert isinstance(search, pages.SearchPage) and search.hits == ()
 
 

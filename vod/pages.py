@@ -344,9 +344,8 @@ def search_page(
     *,
     filters: Filters | None = None,
     sort: str = "relevance",
-    facts: CardFacts | None = None,
+    facts: CardFacts,
 ) -> SearchPage:
-    facts = facts or CardFacts.plain(catalog)
     hits: list[SearchHitCard] = []
     for hit in results.hits if results else ():
         talk = catalog.talks.get(hit.slug)
@@ -387,9 +386,12 @@ def run_search(
     search: SearchIndex,
     params: QueryParams,
     page_number: int,
-    facts: CardFacts | None = None,
+    facts: CardFacts,
 ) -> tuple[SearchPage, int]:
-    """Search for what a URL asks (q, filters, sort); return the page and its HTTP status."""
+    """Search for what a URL asks (q, filters, sort); return the page and its HTTP status.
+
+    A page that searched nothing (a malformed URL, no words, no index) has no hit cards.
+    """
     raw = params.get("q") or ""
     query = clean_query(raw)
     try:
@@ -398,18 +400,18 @@ def run_search(
         if sort not in SORTS:
             raise QueryError(f"Results can be sorted by {', '.join(SORTS)}.")
     except QueryError as exc:
-        return search_page(catalog, query, None, error=str(exc)), 400
+        return SearchPage(query, None, (), error=str(exc)), 400
     if not query.strip() and raw.strip():
-        return search_page(catalog, "", None, error=NOTHING_TO_SEARCH), 400
+        return SearchPage("", None, (), error=NOTHING_TO_SEARCH), 400
     if not query.strip() and not filters.active:
-        return search_page(catalog, "", None, sort=sort), 200
+        return SearchPage("", None, (), sort=sort), 200
     try:
         results = search.search(query, page=min(page_number, MAX_PAGE), filters=filters, sort=sort)
     except QueryError as exc:
-        return search_page(catalog, query, None, str(exc), filters=filters, sort=sort), 400
+        return SearchPage(query, None, (), str(exc), filters, sort), 400
     except IndexNotBuilt:
         log.error("search asked for while no index is built")
-        return search_page(catalog, query, None, error=SEARCH_UNAVAILABLE), 503
+        return SearchPage(query, None, (), error=SEARCH_UNAVAILABLE), 503
     return search_page(catalog, query, results, filters=filters, sort=sort, facts=facts), 200
 
 
