@@ -17,7 +17,7 @@ from vod.catalog import Catalog, load_catalog
 from vod.config import BUNDLED_CATALOG, Settings
 from vod.errors import CatalogError
 from vod.index import SearchIndex, build_index, current_version, index_state
-from vod.listing import CardFacts
+from vod.listing import CardFacts, TalkCard
 from vod.storage import LocalStorage, Recordings
 from vod.urls import SiteUrls
 from vod.web.app import create_app, make_templates
@@ -320,7 +320,7 @@ def test_talk_page_context_carries_the_start_time(
     page = rendered[0][1]["page"]
     assert isinstance(page, pages.TalkPage)
     assert page.start_at == 90 and page.start_label == "1:30"
-    assert isinstance(page.card, pages.TalkCard) and page.card.talk.slug == SNOWFLAKE
+    assert isinstance(page.card, TalkCard) and page.card.talk.slug == SNOWFLAKE
     assert [s.slug for s in page.card.recording_speakers] == ["jeff-rasley", "hyungtae-kim"]
 
 
@@ -390,8 +390,8 @@ def test_page_builders_return_their_dataclasses(bundled_catalog: Catalog, tmp_pa
     assert isinstance(speaker, browse.SpeakerPage)
     [group] = speaker.groups
     [card] = group.cards
-    assert group.role == "recorded" and isinstance(card, pages.TalkCard)
-    search = pages.search_page(bundled_catalog, "", None)
+    assert group.role == "recorded" and isinstance(card, TalkCard)
+    search = pages.search_page(bundled_catalog, "", None, facts=facts)
     assert isinstance(search, pages.SearchPage) and search.hits == ()
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from vod.catalog import Catalog
 from vod.config import Settings
-from vod.pages import talk_card
+from vod.listing import CardFacts, talk_card
 from vod.web.app import make_templates
 from vod.web.fragments import CardFragments
 
@@ -18,7 +18,9 @@ def test_a_card_is_rendered_once_per_way_it_is_shown(
 ) -> None:
     cards = make_templates(settings).env.globals["talk_card"]
     assert isinstance(cards, CardFragments)
-    card = talk_card(bundled_catalog, bundled_catalog.talks[SNOWFLAKE])
+    card = talk_card(
+        bundled_catalog, bundled_catalog.talks[SNOWFLAKE], CardFacts.plain(bundled_catalog)
+    )
     first = cards(card, show_event=True)
     assert "Training Arctic at Snowflake" in first and "Systems @Scale 2024</a>" in first
     assert cards(card, show_event=True) is first  # kept

@@ -16,19 +16,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 from vod.errors import QueryError
-from vod.listing import CardFacts, has_recording
+from vod.listing import CardFacts, TalkCard, has_recording, is_pending, talk_card
 from vod.lru import LruCache
-from vod.pages import (
-    TalkCard,
-    format_event_dates,
-    is_pending,
-    speaker_json,
-    talk_card,
-    talk_summary_json,
-)
+from vod.pages import speaker_json, talk_summary_json
 from vod.paging import PAGE_SIZE, Paging, paginate
 from vod.thumbnails import event_card
-from vod.timecode import format_day
+from vod.timecode import format_day, format_days
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Event, Speaker, Talk
@@ -317,7 +310,7 @@ def event_cover(catalog: Catalog, event: Event, facts: CardFacts) -> EventCover:
     talks = catalog.event_talks(event.slug)
     thumbs = (facts.thumbnails[t.slug] for t in talks[:12])
     cover = next((th for th in thumbs if not th.is_card), None) or event_card(event)
-    return EventCover(event, len(talks), format_event_dates(event), cover)
+    return EventCover(event, len(talks), format_days(event.start_date, event.end_date), cover)
 
 
 @dataclass(frozen=True)
@@ -464,7 +457,7 @@ def event_page(catalog: Catalog, slug: str, facts: CardFacts, page: int = 1) -> 
             jump.append((label, (f"?page={on}" if on > 1 else "") + f"#{anchor}"))
     return EventPage(
         event=event,
-        dates=format_event_dates(event),
+        dates=format_days(event.start_date, event.end_date),
         days=_groups(cards, event, days_apart),
         talk_count=len(talks),
         untimed=sum(1 for t in talks if t.start is None),

@@ -1,5 +1,6 @@
-"""What a talk card knows beyond the catalog: its thumbnail and whether its recording exists.
+"""Talk cards: a talk as the home, event, speaker, search and talk pages list it.
 
+Beyond the catalog a card knows its thumbnail and whether its recording exists (CardFacts).
 Both come from what was resolved when the catalog, the media manifest or the index loaded, so
 a listing of 48 cards asks the recording store nothing (issue #11).
 """
@@ -9,21 +10,95 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from vod.providers import external_player
 from vod.thumbnails import Thumbnails, for_catalog
+from vod.timecode import format_clock, format_slot
 
 if TYPE_CHECKING:
-    from vod.catalog import Catalog, Event, Link, Talk
+    from vod.catalog import Catalog, Event, Link, Speaker, Talk
     from vod.index import SearchIndex
     from vod.storage import Storage
+    from vod.thumbnails import Thumbnail
 
 # What a card says about the recording: none (a real video), a placeholder clip, or a real
 # recording that only plays elsewhere (the event's own site).
 RecordingBadge = Literal["video", "placeholder", "elsewhere", "not-recorded"]
 _VIDEO_WORDS = ("video", "watch", "recording")
+
+
+@dataclass(frozen=True)
+class TalkCard:
+    """A talk as listed on the home, event, speaker and search pages."""
+
+    talk: Talk
+    event: Event
+    speakers: tuple[Speaker, ...]
+    recording_speakers: tuple[Speaker, ...]
+    when: str  # "10:05–10:25 PDT", or "" when the time is not published
+    teaser: str  # for a talk without a published title: the start of its abstract
+    thumb: Thumbnail | None = None
+    length: str = ""  # the recording's length as a clock ("24:13"), when known
+    day: str = ""  # "Jun 12, 2024": the talk's day, else its event's first day
+    badge: RecordingBadge = "video"
+    elsewhere: str = ""  # for badge "elsewhere": the host the real recording plays on
+    pending: bool = False  # its event is upcoming or recent: unpublished facts may still come
+
+    @property
+    def watch_elsewhere(self) -> Link | None:
+        """The talk's video page on its event's own site, when the catalog links one."""
+        return event_site_video(self.talk, self.event)
+
+    @property
+    def elsewhere_host(self) -> str:
+        return link_host(self.watch_elsewhere)
+
+
+def talk_card(catalog: Catalog, talk: Talk, facts: CardFacts) -> TalkCard:
+    """Build a talk's card: people, what its recording is, thumbnail, time and length."""
+    event = catalog.events[talk.event]
+    badge = recording_badge(talk, event, facts)
+    day = talk.day or event.start_date
+    return TalkCard(
+        talk=talk,
+        event=event,
+        speakers=tuple(catalog.people(talk.speakers)),
+        recording_speakers=tuple(catalog.people(talk.recording_speakers)),
+        badge=badge,
+        elsewhere=link_host(event_site_video(talk, event)) if badge == "elsewhere" else "",
+        pending=is_pending(event),
+        teaser=_teaser(talk),
+        thumb=facts.thumbnails[talk.slug],
+        when=format_slot(talk.start, talk.end),
+        length=format_clock(talk.recording.duration) if talk.recording.duration else "",
+        day=f"{day:%b} {day.day}, {day.year}",
+    )
+
+
+TEASER_CHARS = 110
+
+
+def _teaser(talk: Talk) -> str:
+    if talk.title or not talk.abstract:
+        return ""
+    text = " ".join(talk.abstract.split())
+    if len(text) <= TEASER_CHARS:
+        return text
+    return text[:TEASER_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+# How long after an event its missing facts are still "not published yet" (issue #11); later
+# the event is an archive, and a missing time or session is simply not recorded.
+PENDING_DAYS = 90
+
+
+def is_pending(event: Event, today: date | None = None) -> bool:
+    """Tell whether an event is upcoming or ended less than PENDING_DAYS ago."""
+    today = today or date.today()
+    return (today - event.end_date).days < PENDING_DAYS
 
 
 @dataclass(frozen=True)

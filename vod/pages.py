@@ -9,20 +9,19 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from vod.errors import IndexNotBuilt, QueryError
 from vod.index import MAX_PAGE, SORTS, Filters
 from vod.links.share import TalkLinks, talk_links
-from vod.listing import CardFacts, RecordingBadge, event_site_video, link_host, recording_badge
+from vod.listing import CardFacts, talk_card
 from vod.paging import PAGE_SIZE
-from vod.timecode import clip_bounds, format_clock, format_day, format_duration
+from vod.timecode import clip_bounds, format_clock, format_day, format_days, format_duration
 from vod.urls import PlayRange
 
 if TYPE_CHECKING:
-    from vod.catalog import Catalog, Event, Link, Speaker, Talk
+    from vod.catalog import Catalog, Event, Speaker, Talk
     from vod.index import (
         Cue,
         Facet,
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
         SearchResults,
         Suggestion,
     )
+    from vod.listing import TalkCard
     from vod.media.entry import ThumbGrid
     from vod.storage import Playback, Recordings
     from vod.thumbnails import Thumbnail
@@ -41,97 +41,6 @@ log = logging.getLogger(__name__)
 
 RELATED_LIMIT = 4
 LIST_PAGE_SIZE = PAGE_SIZE  # talks per page of /api/talks, as of every paged list (issue #11)
-
-
-@dataclass(frozen=True)
-class TalkCard:
-    """A talk as listed on the home, event, speaker and search pages."""
-
-    talk: Talk
-    event: Event
-    speakers: tuple[Speaker, ...]
-    recording_speakers: tuple[Speaker, ...]
-    when: str  # "10:05–10:25 PDT", or "" when the time is not published
-    teaser: str  # for a talk without a published title: the start of its abstract
-    thumb: Thumbnail | None = None
-    length: str = ""  # the recording's length as a clock ("24:13"), when known
-    day: str = ""  # "Jun 12, 2024": the talk's day, else its event's first day
-    badge: RecordingBadge = "video"
-    elsewhere: str = ""  # for badge "elsewhere": the host the real recording plays on
-    pending: bool = False  # its event is upcoming or recent: unpublished facts may still come
-
-    @property
-    def watch_elsewhere(self) -> Link | None:
-        """The talk's video page on its event's own site, when the catalog links one."""
-        return event_site_video(self.talk, self.event)
-
-    @property
-    def elsewhere_host(self) -> str:
-        return link_host(self.watch_elsewhere)
-
-
-TEASER_CHARS = 110
-
-
-def _teaser(talk: Talk) -> str:
-    if talk.title or not talk.abstract:
-        return ""
-    text = " ".join(talk.abstract.split())
-    if len(text) <= TEASER_CHARS:
-        return text
-    return text[:TEASER_CHARS].rsplit(" ", 1)[0] + "…"
-
-
-def talk_card(catalog: Catalog, talk: Talk, facts: CardFacts | None = None) -> TalkCard:
-    """Build a talk's card: people, time, thumbnail, length and what its recording is."""
-    event = catalog.events[talk.event]
-    facts = facts or CardFacts.plain(catalog)
-    badge = recording_badge(talk, event, facts)
-    day = talk.day or event.start_date
-    return TalkCard(
-        talk=talk,
-        event=event,
-        speakers=tuple(catalog.people(talk.speakers)),
-        recording_speakers=tuple(catalog.people(talk.recording_speakers)),
-        when=format_slot(talk.start, talk.end),
-        teaser=_teaser(talk),
-        thumb=facts.thumbnails[talk.slug],
-        length=format_clock(talk.recording.duration) if talk.recording.duration else "",
-        day=f"{day:%b} {day.day}, {day.year}",
-        badge=badge,
-        elsewhere=link_host(event_site_video(talk, event)) if badge == "elsewhere" else "",
-        pending=is_pending(event),
-    )
-
-
-# How long after an event its missing facts are still "not published yet" (issue #11); later
-# the event is an archive, and a missing time or session is simply not recorded.
-PENDING_DAYS = 90
-
-
-def is_pending(event: Event, today: date | None = None) -> bool:
-    """Tell whether an event is upcoming or ended less than PENDING_DAYS ago."""
-    today = today or date.today()
-    return (today - event.end_date).days < PENDING_DAYS
-
-
-def format_slot(start: datetime | None, end: datetime | None) -> str:
-    """Format a slot as `10:05–10:25 PDT`; empty when the start is not published."""
-    if start is None:
-        return ""
-    text = f"{start:%H:%M}"
-    if end is not None:
-        text += f"–{end:%H:%M}"
-    return f"{text} {start.tzname() or ''}".strip()
-
-
-def format_event_dates(event: Event) -> str:
-    if event.start_date == event.end_date:
-        return format_day(event.start_date)
-    return (
-        f"{event.start_date:%B} {event.start_date.day} – {event.end_date:%B} "
-        f"{event.end_date.day}, {event.end_date.year}"
-    )
 
 
 @dataclass(frozen=True)
@@ -152,7 +61,10 @@ def year_page(catalog: Catalog, year: int) -> YearPage:
     years = catalog.years()  # newest first
     return YearPage(
         year=year,
-        events=tuple((e, catalog.event_talk_count(e.slug), format_event_dates(e)) for e in events),
+        events=tuple(
+            (e, catalog.event_talk_count(e.slug), format_days(e.start_date, e.end_date))
+            for e in events
+        ),
         newer=next((y for y in reversed(years) if y > year), None),
         older=next((y for y in years if y < year), None),
     )
@@ -278,19 +190,25 @@ def talk_page(
     start_at: int | None = None,
     end_at: int | None = None,
 ) -> TalkPage:
-    """Assemble a talk's page: the card, the player from `start_at` (to `end_at`), related
-    talks, the transcript and the links to share, cite and embed.
+    """Assemble a talk's page: the player from `start_at` (to `end_at`), the transcript,
+    related talks and the media files, then the cards, the links to share, cite and embed,
+    and the times as people read them.
 
     `playback` is `recordings.playback(talk)`, asked by the caller (its answer keys kept pages).
     """
-    card = talk_card(catalog, talk)
-    related = tuple(talk_card(catalog, t) for t in related_talks(catalog, talk))
     asked = start_at
     start_at, end_at = clip_bounds(talk.recording.duration, start_at, end_at)
     transcript = _transcript(talk, search)
+    related = related_talks(catalog, talk)
+    # Only over the real recording: the placeholder clip is not what its poster shows.
+    media = talk_media(talk, recordings) if playback.status == "ok" else None
+    facts = CardFacts.plain(catalog)  # a talk page's cards: from the catalog alone, no index
+    card = talk_card(catalog, talk, facts)
+    related_cards = tuple(talk_card(catalog, t, facts) for t in related)
+    event = card.event
     links = talk_links(
         talk,
-        card.event,
+        event,
         card.recording_speakers,
         PlayRange(start_at, end_at),
         playback,
@@ -303,16 +221,17 @@ def talk_page(
         start_at=start_at,
         start_label=format_clock(start_at) if start_at else "",
         duration=format_duration(talk.duration),
-        related=related,
+        related=related_cards,
         # On a multi-day event, the event's date range would not say which day the talk was.
-        event_dates=format_day(talk.day) if talk.day else format_event_dates(card.event),
+        event_dates=(
+            format_day(talk.day) if talk.day else format_days(event.start_date, event.end_date)
+        ),
         links=links,
         end_at=end_at,
         transcript=transcript,
         current_cue=_current_cue(transcript, start_at),
         past_end=asked if asked is not None and start_at is None and asked > 0 else None,
-        # Only over the real recording: the placeholder clip is not what its poster shows.
-        media=talk_media(talk, recordings) if playback.status == "ok" else None,
+        media=media,
     )
 
 
@@ -425,7 +344,7 @@ def search_page(
     *,
     filters: Filters | None = None,
     sort: str = "relevance",
-    facts: CardFacts | None = None,
+    facts: CardFacts,
 ) -> SearchPage:
     hits: list[SearchHitCard] = []
     for hit in results.hits if results else ():
@@ -467,9 +386,12 @@ def run_search(
     search: SearchIndex,
     params: QueryParams,
     page_number: int,
-    facts: CardFacts | None = None,
+    facts: CardFacts,
 ) -> tuple[SearchPage, int]:
-    """Search for what a URL asks (q, filters, sort); return the page and its HTTP status."""
+    """Search for what a URL asks (q, filters, sort); return the page and its HTTP status.
+
+    A page that searched nothing (a malformed URL, no words, no index) has no hit cards.
+    """
     raw = params.get("q") or ""
     query = clean_query(raw)
     try:
@@ -478,18 +400,18 @@ def run_search(
         if sort not in SORTS:
             raise QueryError(f"Results can be sorted by {', '.join(SORTS)}.")
     except QueryError as exc:
-        return search_page(catalog, query, None, error=str(exc)), 400
+        return SearchPage(query, None, (), error=str(exc)), 400
     if not query.strip() and raw.strip():
-        return search_page(catalog, "", None, error=NOTHING_TO_SEARCH), 400
+        return SearchPage("", None, (), error=NOTHING_TO_SEARCH), 400
     if not query.strip() and not filters.active:
-        return search_page(catalog, "", None, sort=sort), 200
+        return SearchPage("", None, (), sort=sort), 200
     try:
         results = search.search(query, page=min(page_number, MAX_PAGE), filters=filters, sort=sort)
     except QueryError as exc:
-        return search_page(catalog, query, None, str(exc), filters=filters, sort=sort), 400
+        return SearchPage(query, None, (), str(exc), filters, sort), 400
     except IndexNotBuilt:
         log.error("search asked for while no index is built")
-        return search_page(catalog, query, None, error=SEARCH_UNAVAILABLE), 503
+        return SearchPage(query, None, (), error=SEARCH_UNAVAILABLE), 503
     return search_page(catalog, query, results, filters=filters, sort=sort, facts=facts), 200
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 _UNITS_RE = re.compile(r"^(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?$")
 _CLOCK_RE = re.compile(r"^(?:(\d{1,3}):)?(\d{1,4}):(\d{2})$")
@@ -65,3 +65,20 @@ def clip_bounds(
 def format_day(day: date, *, weekday: bool = True) -> str:
     """Format a day as people write it: `Saturday, December 5, 2026` (or without the weekday)."""
     return f"{day:%A, %B} {day.day}, {day.year}" if weekday else f"{day:%B} {day.day}, {day.year}"
+
+
+def format_slot(start: datetime | None, end: datetime | None) -> str:
+    """Format a slot as `10:05–10:25 PDT`; empty when the start is not published."""
+    if start is None:
+        return ""
+    text = f"{start:%H:%M}"
+    if end is not None:
+        text += f"–{end:%H:%M}"
+    return f"{text} {start.tzname() or ''}".strip()
+
+
+def format_days(first: date, last: date) -> str:
+    """Format the days of an event: `Saturday, December 5, 2026`, or `June 12 – June 14, 2024`."""
+    if first == last:
+        return format_day(first)
+    return f"{first:%B} {first.day} – {last:%B} {last.day}, {last.year}"

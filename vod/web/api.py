@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from vod import pages
 from vod.errors import IndexNotBuilt
+from vod.listing import CardFacts
 from vod.web.responses import (
     PAGE_CACHE,
     TALK_CACHE,
@@ -43,7 +44,11 @@ def api_year(request: Request) -> Response:
 def api_search(request: Request) -> Response:
     state = vod_state(request)
     number = page_number(request)
-    page, status = pages.run_search(state.catalog, state.search, request.query_params, number)
+    # The JSON twin shows no thumbnails or badges: its cards need the catalog alone.
+    facts = CardFacts.plain(state.catalog)
+    page, status = pages.run_search(
+        state.catalog, state.search, request.query_params, number, facts
+    )
     if page.error:
         return JSONResponse({"error": page.error, "query": page.query}, status_code=status)
     results = page.results

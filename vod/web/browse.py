@@ -13,15 +13,14 @@ from starlette.responses import JSONResponse, Response
 
 from vod import browse
 from vod.errors import QueryError
-from vod.listing import CardFacts, card_facts
+from vod.listing import CardFacts
 from vod.paging import PageOutOfRange
 from vod.web.responses import PAGE_CACHE, page_number, redirect_merged_speaker, render
 from vod.web.state import site_urls, vod_state
 
 
 def _facts(request: Request) -> CardFacts:
-    state = vod_state(request)
-    return card_facts(state.catalog, state.search, state.recordings.storage)
+    return vod_state(request).card_facts
 
 
 def _past_the_end(exc: PageOutOfRange) -> HTTPException:

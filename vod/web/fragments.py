@@ -16,7 +16,7 @@ from vod.lru import LruCache
 if TYPE_CHECKING:
     import jinja2
 
-    from vod.pages import TalkCard
+    from vod.listing import TalkCard
 
 CARDS_KEPT = 8192  # rendered cards per worker (about 1.5 kB each)
 CARD_TEMPLATE = "_talk_card.html"

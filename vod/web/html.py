@@ -17,7 +17,6 @@ from starlette.responses import FileResponse, Response
 from vod import pages
 from vod.catalog import Talk
 from vod.errors import IndexNotBuilt
-from vod.listing import card_facts
 from vod.storage import LocalStorage, Playback
 from vod.timecode import parse_moment
 from vod.urls import SiteUrls
@@ -143,9 +142,8 @@ async def search(request: Request) -> Response:
 def _search(request: Request) -> Response:
     state = vod_state(request)
     number = page_number(request)
-    facts = card_facts(state.catalog, state.search, state.recordings.storage)
     page, status = pages.run_search(
-        state.catalog, state.search, request.query_params, number, facts
+        state.catalog, state.search, request.query_params, number, state.card_facts
     )
     return render(request, "search.html", status=status, page=page)
 

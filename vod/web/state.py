@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from vod import heap
 from vod.errors import CatalogError, IndexNotBuilt
+from vod.listing import CardFacts, card_facts
 from vod.urls import SiteUrls
 from vod.web.middleware import RenderedPages
 
@@ -140,6 +141,11 @@ class AppState:
         except IndexNotBuilt:
             digest = None
         return self.live_catalog.follow(digest)
+
+    @property
+    def card_facts(self) -> CardFacts:
+        """What the cards of the live catalog show beyond it (thumbnails, missing recordings)."""
+        return card_facts(self.catalog, self.search, self.recordings.storage)
 
 
 def vod_state(request: Request) -> AppState:
