@@ -267,8 +267,10 @@ def rendered(
     monkeypatch: pytest.MonkeyPatch, client: TestClient
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Record every top-level template render: its name and its context."""
-    # Talk pages are kept once rendered (vod/web/middleware.py); start cold so each one renders.
+    # Talk and search pages are kept once rendered (vod/web/middleware.py); start cold so each
+    # one renders.
     monkeypatch.setattr(client.app_state["vod"], "rendered", RenderedPages())
+    monkeypatch.setattr(client.app_state["vod"], "searched", RenderedPages())
     calls: list[tuple[str, dict[str, Any]]] = []
     original = jinja2.Template.render
 

@@ -1,7 +1,8 @@
-"""Rendered talk pages are kept while nothing they depend on changes, and only then."""
+"""Rendered talk and search pages are kept while nothing they depend on changes, and only then."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,78 @@ def test_pages_with_expiring_urls_are_never_kept(
     second = app_client.get(SNOWFLAKE).text
     assert len(renders) == 2
     assert "sig=" in first and first != second
+
+
+# ---- search pages -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    original = pages.run_search
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(str(args[2].get("q")))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "run_search", counting)
+    return calls
+
+
+def test_the_same_search_is_answered_from_the_kept_page(
+    app_client: TestClient, searches: list[str]
+) -> None:
+    first = app_client.get("/search?q=rasley", headers={"Accept-Encoding": "identity"})
+    zipped = app_client.get("/search?q=rasley", headers={"Accept-Encoding": "gzip"})
+    assert searches == ["rasley"]
+    assert first.status_code == zipped.status_code == 200
+    assert zipped.text == first.text and zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["etag"] == first.headers["etag"]
+    assert zipped.headers["cache-control"] == first.headers["cache-control"]
+    again = app_client.get("/search?q=rasley", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    # Another query, page, filter or sort is another page.
+    for url in ("/search?q=snowflake", "/search?q=rasley&page=2", "/search?q=rasley&sort=newest"):
+        assert app_client.get(url).status_code in (200, 400)
+    assert searches == ["rasley", "snowflake", "rasley", "rasley"]
+
+
+def test_failed_and_cut_short_searches_are_not_kept(
+    app_client: TestClient, searches: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert app_client.get("/search?q=%00").status_code == 400
+    assert app_client.get("/search?q=%00").status_code == 400
+    assert searches == ["\x00", "\x00"]
+    index = app_client.app_state["vod"].search
+    original = index.search
+
+    def cut_short(*args: Any, **kwargs: Any) -> Any:
+        results = original(*args, **kwargs)
+        return dataclasses.replace(results, partial=True)
+
+    monkeypatch.setattr(index, "search", cut_short)
+    for _ in range(2):
+        assert "may be incomplete" in app_client.get("/search?q=snowflake").text
+    assert searches[2:] == ["snowflake", "snowflake"]
+
+
+def test_search_pages_are_kept_per_index_version(
+    app_client: TestClient, searches: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_client.get("/search?q=rasley")
+    app_client.get("/search?q=rasley")
+    index = app_client.app_state["vod"].search
+    info = index.info
+    moved = dataclasses.replace(info, path=info.path.with_name(info.path.name + "-next"))
+    monkeypatch.setattr(type(index), "info", property(lambda self: moved))
+    app_client.get("/search?q=rasley")
+    assert searches == ["rasley", "rasley"]
+
+
+def test_search_pages_with_expiring_urls_are_never_kept(
+    app_client: TestClient, searches: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_client.app_state["vod"], "recordings", Recordings(_SignedStore()))
+    app_client.get("/search?q=rasley")
+    app_client.get("/search?q=rasley")
+    assert searches == ["rasley", "rasley"]

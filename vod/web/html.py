@@ -22,6 +22,7 @@ from vod.timecode import parse_moment
 from vod.urls import SiteUrls
 from vod.web.middleware import KeptPage
 from vod.web.responses import (
+    PAGE_CACHE,
     TALK_CACHE,
     page_number,
     redirect_old_slug,
@@ -142,10 +143,41 @@ async def search(request: Request) -> Response:
 def _search(request: Request) -> Response:
     state = vod_state(request)
     number = page_number(request)
+    key = _kept_search_key(state, site_urls(request), request)
+    if key is not None and (kept := state.searched.get(key)) is not None:
+        return kept.response(request, PAGE_CACHE)
     page, status = pages.run_search(
         state.catalog, state.search, request.query_params, number, state.card_facts
     )
-    return render(request, "search.html", status=status, page=page)
+    response = render(request, "search.html", status=status, page=page)
+    if key is not None and status == 200 and not (page.results and page.results.partial):
+        state.searched.put(
+            key, KeptPage.of(bytes(response.body), response.media_type or "text/html")
+        )
+    return response
+
+
+def _kept_search_key(state: AppState, urls: SiteUrls, request: Request) -> tuple[Any, ...] | None:
+    """Key a rendered search page by all it depends on; None when it must not be kept.
+
+    The same search asked again (a shared link, the searches everybody makes) is answered with
+    the page rendered the first time, until the index version, the catalog, its media or the
+    site's address change. A search cut short by its time budget is not kept (see _search).
+    """
+    if not state.recordings.storage.stable_urls:
+        return None  # presigned poster URLs expire
+    try:
+        version = state.search.info.path.name
+    except IndexNotBuilt:
+        return None
+    catalog = state.catalog
+    return (
+        catalog.digest,
+        catalog.media_digest,
+        version,
+        urls.base,
+        tuple(request.query_params.multi_items()),
+    )
 
 
 def media(request: Request) -> Response:

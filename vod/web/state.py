@@ -15,6 +15,8 @@ from vod.listing import CardFacts, card_facts
 from vod.urls import SiteUrls
 from vod.web.middleware import RenderedPages
 
+SEARCH_PAGES_KEPT = 2048  # rendered search pages per worker: ~12 MB
+
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.templating import Jinja2Templates
@@ -133,6 +135,8 @@ class AppState:
     templates: Jinja2Templates
     jobs: dict[str, Any] = field(default_factory=dict)  # admin jobs (reindex) and their state
     rendered: RenderedPages = field(default_factory=RenderedPages)  # talk pages, see html.talk
+    # Search pages, see html.search: fewer, as they are larger (~6 kB compressed).
+    searched: RenderedPages = field(default_factory=lambda: RenderedPages(SEARCH_PAGES_KEPT))
 
     @property
     def catalog(self) -> Catalog:
