@@ -16,7 +16,14 @@ from urllib.parse import urlencode
 from vod.errors import IndexNotBuilt, QueryError
 from vod.index import MAX_PAGE, SORTS, Filters
 from vod.links.share import TalkLinks, talk_links
-from vod.listing import CardFacts, RecordingBadge, event_site_video, link_host, recording_badge
+from vod.listing import (
+    CardFacts,
+    RecordingBadge,
+    card_facts,
+    event_site_video,
+    link_host,
+    recording_badge,
+)
 from vod.paging import PAGE_SIZE
 from vod.timecode import clip_bounds, format_clock, format_day, format_duration
 from vod.urls import PlayRange
@@ -283,8 +290,10 @@ def talk_page(
 
     `playback` is `recordings.playback(talk)`, asked by the caller (its answer keys kept pages).
     """
-    card = talk_card(catalog, talk)
-    related = tuple(talk_card(catalog, t) for t in related_talks(catalog, talk))
+    # Cards as every list shows them: the index says which recordings are placeholders.
+    facts = card_facts(catalog, search, recordings.storage)
+    card = talk_card(catalog, talk, facts)
+    related = tuple(talk_card(catalog, t, facts) for t in related_talks(catalog, talk))
     asked = start_at
     start_at, end_at = clip_bounds(talk.recording.duration, start_at, end_at)
     transcript = _transcript(talk, search)
