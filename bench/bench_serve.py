@@ -184,7 +184,10 @@ def main() -> None:
             *(f"recording=1&year={y}" for y in years),
         )
     ]
-    browse = rng.sample(browse, min(n, len(browse)))
+    # These are fewer than --requests on pyvideo (199 with its 19 years): sampling min(n, 199)
+    # ran 199. All of them in random order, then again from the start, up to n requests.
+    browse = rng.sample(browse, len(browse))
+    browse = (browse * (n // len(browse) + 1))[:n]
     print(
         f"catalog: {len(catalog.talks)} talks, {len(catalog.events)} events; "
         f"largest event {events[0]} ({catalog.event_talk_count(events[0])} talks)"

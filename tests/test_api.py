@@ -9,11 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from starlette.testclient import TestClient
+from test_pages_html import empty_store_client
 
 from vod.catalog import Catalog
 from vod.config import Settings
 from vod.pages import LIST_PAGE_SIZE
 from vod.web.app import create_app
+
+__all__ = ["empty_store_client"]  # the module fixture, shared with the HTML tests
 
 SNOWFLAKE = "training-arctic-at-snowflake"
 EVENT = "systems-scale-2024"
@@ -251,6 +254,23 @@ def test_api_talk_snowflake(client: TestClient) -> None:
     ]
     assert isinstance(talk["related"], list) and all(isinstance(s, str) for s in talk["related"])
     assert SNOWFLAKE not in talk["related"]
+
+
+def test_api_talk_says_what_its_card_says(
+    empty_store_client: TestClient, bundled_catalog: Catalog
+) -> None:
+    """A talk's JSON and its entry in /api/talks agree on what the card shows (issue #11): a
+    placeholder plays here, or the recording is on the event's site; related talks likewise."""
+    client = empty_store_client
+    listed = {t["slug"]: t for t in get_json(client, "/api/talks", event=EVENT)["results"]}
+    assert len(listed) == len(bundled_catalog.talks)
+    card_keys = ("thumbnail", "duration", "recording_status", "day")
+    talk = get_json(client, f"/api/talks/{SNOWFLAKE}")
+    keynote = get_json(client, "/api/talks/systems-scale-2024-keynote")
+    assert (talk["recording_status"], keynote["recording_status"]) == ("elsewhere", "placeholder")
+    for slug in (SNOWFLAKE, keynote["slug"], *talk["related"]):
+        one = talk if slug == SNOWFLAKE else get_json(client, f"/api/talks/{slug}")
+        assert {k: one[k] for k in card_keys} == {k: listed[slug][k] for k in card_keys}, slug
 
 
 def test_api_talk_recording_is_the_labelled_placeholder(client: TestClient) -> None:

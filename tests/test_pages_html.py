@@ -19,7 +19,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from vod.catalog import Catalog
-from vod.config import Settings
+from vod.config import BUNDLED_CATALOG, Settings
 from vod.web.app import create_app
 
 SNOWFLAKE = "training-arctic-at-snowflake"
@@ -455,6 +455,42 @@ def test_talk_page_shows_abstract_links_and_related(
     assert related and SNOWFLAKE not in related and set(related) <= set(bundled_catalog.talks)
     canonical = doc.find("link", rel="canonical").attrs["href"]
     assert canonical == f"http://testserver/talks/{SNOWFLAKE}"
+
+
+@pytest.fixture(scope="module")
+def empty_store_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The bundled catalog, its index built by the app against an empty store: the index says
+    every recording kept in the store is missing (the session `client`'s index, built without
+    a store, trusts the catalog)."""
+    root = tmp_path_factory.mktemp("empty-store")
+    settings = Settings(catalog=BUNDLED_CATALOG, index_dir=root / "index", media_dir=root / "media")
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def cards_by_slug(container: Node) -> dict[str, Node]:
+    return dict(
+        zip(talk_slugs(container), container.find_all("article", cls="talk-card"), strict=True)
+    )
+
+
+def test_related_cards_are_the_cards_every_list_shows(empty_store_client: TestClient) -> None:
+    """Issue #11: a related talk's card says what its recording is, as the event page's card of
+    the same talk does, with the same thumbnail and length."""
+
+    def shown(card: Node) -> tuple[list[str], dict[str, str | None], list[str]]:
+        badges = [b.text() for b in card.find_all(cls="badge")]
+        return badges, card.find("img").attrs, [d.text() for d in card.find_all(cls="duration")]
+
+    listed = cards_by_slug(get_page(empty_store_client, f"/events/{EVENT}"))
+    doc = get_page(empty_store_client, f"/talks/{SNOWFLAKE}")
+    related = cards_by_slug(doc.find("section", **{"aria-labelledby": "related-h"}))
+    assert related
+    for slug, card in related.items():
+        assert shown(card) == shown(listed[slug]), slug
+    badges = [shown(card)[0] for card in related.values()]
+    assert ["Placeholder clip"] in badges
+    assert all(b in (["Placeholder clip"], ["On atscaleconference.com"]) for b in badges)
 
 
 def test_talk_page_splits_abstract_paragraphs_and_lists_chapters(

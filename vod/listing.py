@@ -1,8 +1,8 @@
 """Talk cards: a talk as the home, event, speaker, search and talk pages list it.
 
 Beyond the catalog a card knows its thumbnail and whether its recording exists (CardFacts).
-Both come from what was resolved when the catalog, the media manifest or the index loaded, so
-a listing of 48 cards asks the recording store nothing (issue #11).
+Both come from what the catalog, the media manifest and the index hold once loaded, so a
+listing of 48 cards asks the recording store nothing (issue #11).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ _NO_POSTERS: Mapping[str, str] = {}
 def thumbnails_for(
     catalog: Catalog, storage: Storage, media_posters: Mapping[str, str] | None = None
 ) -> Thumbnails:
-    """The thumbnails of a catalog served from `storage`, resolved once and kept.
+    """The thumbnails of a catalog served from `storage`, kept; each is resolved when first listed.
 
     Store keys become URLs only on a store with stable URLs (a local folder, a CDN): a
     presigned URL would expire inside pages a CDN keeps.

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from vod.errors import IndexNotBuilt, QueryError
 from vod.index import MAX_PAGE, SORTS, Filters
 from vod.links.share import TalkLinks, talk_links
-from vod.listing import CardFacts, talk_card
+from vod.listing import CardFacts, card_facts, talk_card
 from vod.paging import PAGE_SIZE
 from vod.timecode import clip_bounds, format_clock, format_day, format_days, format_duration
 from vod.urls import PlayRange
@@ -202,7 +202,8 @@ def talk_page(
     related = related_talks(catalog, talk)
     # Only over the real recording: the placeholder clip is not what its poster shows.
     media = talk_media(talk, recordings) if playback.status == "ok" else None
-    facts = CardFacts.plain(catalog)  # a talk page's cards: from the catalog alone, no index
+    # Cards as every list shows them: the index says which recordings are placeholders.
+    facts = card_facts(catalog, search, recordings.storage)
     card = talk_card(catalog, talk, facts)
     related_cards = tuple(talk_card(catalog, t, facts) for t in related)
     event = card.event

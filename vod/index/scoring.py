@@ -17,6 +17,10 @@ compares them document by document on one segment, tests/test_index_scoring.py o
 A query shape it does not know (a phrase, a range) is scored by Whoosh's matcher for that part
 only; a query it cannot take at all returns None, and the caller uses Whoosh's collector.
 
+A part that matches every document but some (`NOT x`, `NOT x ANDMAYBE y`, `x OR NOT y`) is read
+only among the documents the rest of its AND (or the AND NOT, AND MAYBE it is under) matched,
+as Whoosh's matchers step through it. With no such documents it matches nothing (see scores()).
+
 When the time budget runs out, the run stops reading words it has not started and keeps what it
 scored (issue #12, "partial answers"): an OR keeps the words read so far, an AND the documents
 that have the words read so far, each with its score so far, so the caller ranks those by score.
@@ -29,7 +33,7 @@ from __future__ import annotations
 import json
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -304,6 +308,12 @@ class _Run:
             return {}
         if isinstance(q, wq.Term):
             return self._term(q, within)
+        if within is None and _open_ended(q):
+            # Every document but some, and no documents to choose among. The guard refuses
+            # such a query as typed (guards.py), so this is what is left of an AND whose words
+            # matched nothing (a prefix without completions, which normalize() drops): the
+            # AND matched nothing, as Whoosh finds for the query before the prefix is expanded.
+            return {}
         if isinstance(q, wq.Or):
             if q.scale is not None:
                 raise Unsupported("coordinated OR")
@@ -327,17 +337,25 @@ class _Run:
             if required and not self.partial:
                 _add(required, self.scores(q.b, set(required)), only_existing=True)
             return required
+        if isinstance(q, wq.Not) and within is not None:
+            return self._inverse(q, within)
         if isinstance(q, wq.Not | wq.Every | wq.Prefix | wq.Wildcard | wq.FuzzyTerm):
             raise Unsupported(type(q).__name__)
         return self._whoosh(q, within)
 
     def _and(self, subqueries: list[wq.Query], within: set[int] | None) -> Scores:
-        positives = [s for s in subqueries if not isinstance(s, wq.Not)]
         negatives = [s for s in subqueries if isinstance(s, wq.Not)]
-        if not positives:
+        # Parts that match every document but some (`NOT x ANDMAYBE y`, `x OR NOT y`): read
+        # only among the documents the other parts matched.
+        open_ended = [s for s in subqueries if not isinstance(s, wq.Not) and _open_ended(s)]
+        positives = [s for s in subqueries if not isinstance(s, wq.Not) and not _open_ended(s)]
+        if positives:
+            positives.sort(key=self._estimate)
+            out = self.scores(positives[0], within)
+        elif within is not None:  # only parts that leave out: among the documents given
+            out = dict.fromkeys(within, 0.0)
+        else:  # pragma: no cover - scores() answers an open-ended AND without documents
             raise Unsupported("AND of NOTs")
-        positives.sort(key=self._estimate)
-        out = self.scores(positives[0], within)
         for sub in positives[1:]:
             if not out or self.partial:
                 break  # out of time: the documents that have the words read so far
@@ -346,6 +364,13 @@ class _Run:
                 out = {d: s + more.get(d, 0.0) for d, s in out.items()}
             else:
                 out = {d: s + more[d] for d, s in out.items() if d in more}
+        for sub in open_ended:
+            if not out:
+                break
+            # Its words to leave out are read within the grace (_inverse); a document it does
+            # not match goes, even out of time.
+            more = self.scores(sub, set(out))
+            out = {d: s + more[d] for d, s in out.items() if d in more}
         if not out:
             return {}
         for sub in negatives:
@@ -355,7 +380,12 @@ class _Run:
             out = {d: s + sub.boost for d, s in out.items()}
         return out
 
-    def _excluded(self, q: wq.Query, among: Scores) -> set[int]:
+    def _inverse(self, q: wq.Not, within: set[int]) -> Scores:
+        """The documents of `within` that `q` lets through, each scored as _and scores a NOT."""
+        left_out = self._excluded(q.query, within)
+        return {d: q.boost for d in within if d not in left_out}
+
+    def _excluded(self, q: wq.Query, among: Collection[int]) -> set[int]:
         """The documents of `among` that `q` matches, read whole even past the deadline."""
         partial, self.partial, deadline = self.partial, False, self.deadline
         self.deadline = self.last  # words to leave out are honoured within the grace
@@ -551,6 +581,19 @@ class _Blocks:
             m._next_block()
         else:
             m.next()
+
+
+def _open_ended(q: wq.Query) -> bool:
+    """Tell whether `q` matches every document but some: it has no word a match must have."""
+    if isinstance(q, wq.Not):
+        return True
+    if isinstance(q, wq.And):
+        return all(_open_ended(sub) for sub in q.subqueries)
+    if isinstance(q, wq.Or):
+        return any(_open_ended(sub) for sub in q.subqueries)
+    if isinstance(q, wq.AndNot | wq.AndMaybe | wq.Require):
+        return _open_ended(q.a)
+    return False
 
 
 def _add(out: Scores, more: Scores, only_existing: bool = False) -> None:

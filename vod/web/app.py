@@ -154,7 +154,7 @@ def warm(state: AppState) -> None:
     catalog = state.live_catalog.current
     catalog.warm()
     frame_sources(catalog)
-    thumbnails_for(catalog, state.recordings.storage)  # cards resolve them at load (issue #11)
+    thumbnails_for(catalog, state.recordings.storage)  # the cards' table (issue #11), lazy
     browse.warm(catalog)  # the sort orders of /talks
     try:
         state.search.info  # noqa: B018 - opens the live version
