@@ -24,7 +24,14 @@ EVENT = "systems-scale-2024"
 LIST_KEYS = {"total", "results", "next"}
 # Issue #11: /api/talks is the twin of /talks; its keys stay, with paging, sort and filters.
 TALKS_KEYS = LIST_KEYS | {"page", "pages", "prev", "sort", "filters"}
-SEARCH_KEYS = LIST_KEYS | {"query", "page", "corrected", "searched_corrected", "any_terms"}
+SEARCH_KEYS = LIST_KEYS | {
+    "query",
+    "page",
+    "corrected",
+    "searched_corrected",
+    "any_terms",
+    "all_words",
+}
 # Issue #3 added facets with counts, the filters and sort in force, and a flag for a search that
 # ran out of time.
 SEARCH_KEYS |= {"facets", "filters", "sort", "partial"}

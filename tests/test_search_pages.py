@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -16,6 +17,8 @@ from starlette.testclient import TestClient
 from test_pages_html import Node, get_page, talk_slugs
 
 from vod.config import Settings
+from vod.index import SearchResults
+from vod.pages import SearchHitCard, SearchPage
 from vod.web.app import create_app
 
 DEPLOY = "continuous-deployment-for-imaginary-services"
@@ -217,3 +220,57 @@ def test_a_corrected_query_is_isolated(client: TestClient) -> None:
     text = client.get("/search", params={"q": "deploymnt"}).text
     assert "No talks match <strong><bdi>deploymnt</bdi></strong>" in text
     assert "Showing results for <strong><bdi>deployment</bdi></strong>" in text
+
+
+def test_talks_with_some_of_the_words_are_listed_apart(client: TestClient) -> None:
+    """Issue #12: below a short page of talks with every word, those with some of them, under
+    a heading of their own, numbered on from the first list."""
+    doc = search(client, q="continuous production")
+    assert doc.find("h2", id="results-h").text() == "2 talks found"
+    every, some = doc.find_all("ol", cls="results")
+    assert every.attrs["start"] == "1" and some.attrs["start"] == "2"
+    assert talk_slugs(every) == [DEPLOY]
+    assert talk_slugs(some) == ["testconf-2024-keynote"]
+    heading = doc.find("h3", id="some-words-h")
+    assert heading.text() == "Talks with some of the words"
+    assert some.attrs["aria-labelledby"] == "some-words-h"
+    assert "No talk has all of these words" not in doc.text()
+
+
+def test_a_search_with_no_talk_having_every_word_says_it_once(client: TestClient) -> None:
+    doc = search(client, q="canary storage")
+    assert "No talk has all of these words" in doc.text()
+    [only] = doc.find_all("ol", cls="results")
+    assert only.attrs["start"] == "1" and len(talk_slugs(only)) == 2
+    assert not doc.find_all("h3", id="some-words-h")
+
+
+def test_a_search_whose_talks_have_every_word_is_one_list(client: TestClient) -> None:
+    doc = search(client, q="testconf")
+    [only] = doc.find_all("ol", cls="results")
+    assert "results-tail" not in only.classes
+    assert not doc.find_all("h3", id="some-words-h")
+
+
+def test_the_api_says_where_the_talks_with_every_word_end(client: TestClient) -> None:
+    body = client.get("/api/search?q=continuous+production").json()
+    assert body["all_words"] == 1 and body["total"] == 2 and body["any_terms"] is False
+    assert [r["slug"] for r in body["results"]][:1] == [DEPLOY]
+
+
+@pytest.mark.parametrize(
+    ("page", "all_words", "total", "expected"),
+    [
+        (1, 3, 25, 3),  # the tail starts on this page
+        (2, 12, 25, 2),
+        (3, 12, 25, 0),  # the page is all tail: its heading opens the page
+        (1, 25, 25, 10),  # no tail
+        (2, 0, 25, 0),  # no talk had every word
+    ],
+)
+def test_the_talks_with_every_word_are_counted_per_page(
+    page: int, all_words: int, total: int, expected: int
+) -> None:
+    results = SearchResults("x y", total, page, 10, (), all_words=all_words)
+    hits = cast(tuple[SearchHitCard, ...], tuple(range(10)))
+    assert SearchPage("x y", results, hits).with_every_word == expected

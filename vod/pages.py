@@ -303,6 +303,18 @@ class SearchPage:
         return self.results.facets if self.results else ()
 
     @property
+    def with_every_word(self) -> int:
+        """How many hits of this page have every searched word; those below have some of them.
+
+        All of them when no talk had fewer (no any-words tail, issue #12), none when no talk had
+        every word (`any_terms`: the page says so once, above the list).
+        """
+        r = self.results
+        if r is None or r.all_words >= r.total:
+            return len(self.hits)
+        return max(0, min(len(self.hits), r.all_words - (r.page - 1) * r.per_page))
+
+    @property
     def sorts(self) -> tuple[tuple[str, str], ...]:
         return tuple(SORT_LABELS.items())
 
@@ -544,6 +556,8 @@ def search_json(page: SearchPage, urls: SiteUrls, next_url: str | None) -> dict[
         "corrected": results.corrected,
         "searched_corrected": results.searched_corrected,
         "any_terms": results.any_terms,
+        # Results up to this rank have every word; those after it have some of them.
+        "all_words": results.all_words,
         "sort": results.sort,
         "filters": {name: list(page.filters.values(name)) for name in page.filters.active},
         "facets": [
