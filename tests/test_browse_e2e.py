@@ -175,3 +175,24 @@ def test_xml_documents_open_without_console_errors(browser: Any, site: str, path
         assert problems == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("name", ["search", "browse", "event", "speaker", "talk-elsewhere"])
+def test_long_unbroken_words_wrap_on_a_phone(browser: Any, site: str, name: str) -> None:
+    """Catalog text may hold a long URL or identifier (pyvideo abstracts do): every card, title,
+    teaser and snippet wraps it instead of pushing the page sideways at 390 px."""
+    context, tab, _ = visit(browser, site + PAGES[name], PHONE)
+    try:
+        touched = tab.evaluate(
+            """() => {
+                const long = ' https://example.org/' + 'averylongpathsegment'.repeat(15);
+                const nodes = document.querySelectorAll(
+                    'main h1, main h2, main h3, main p, main dd, main li > a, .snippet, .teaser');
+                nodes.forEach(n => n.append(long));
+                return nodes.length;
+            }"""
+        )
+        assert touched > 0
+        assert sideways(tab) <= 0
+    finally:
+        context.close()
