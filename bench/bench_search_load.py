@@ -16,7 +16,8 @@ Two loads per server:
 And one client alone against vod, one request at a time on a keep-alive connection, over every
 query kind of bench_search.py (word, two words, OR, phrase, prefix, speaker, typo, fuzzy,
 filtered, sorted, browse): p50, p95 and max per kind. The resident memory of each vod worker is
-read at the end.
+read at the end. Each load run also prints the workers' CPU time per request (from /proc), a
+figure that other work on the machine changes far less than req/s or latency.
 
 Usage (wrk from Debian: apt-get install wrk):
     python bench/bench_search_load.py --catalog DIR [--index-dir DIR] [--duration 15]
@@ -80,6 +81,15 @@ def single_client(port: int, queries: list[tuple[str, dict[str, str]]]) -> dict[
         out.setdefault(kind, []).append(elapsed)
     conn.close()
     return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds the processes `pids` have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -163,10 +173,14 @@ def main() -> None:
             wrk(base, warm_paths, 8, opts.connections)
             if name == "vod":
                 single_ms = single_client(port, single)
-            results[name] = {
-                "distinct": wrk(base, distinct, opts.duration, opts.connections),
-                "zipf": wrk(base, zipf, opts.duration, opts.connections),
-            }
+            pids = worker_pids(proc.pid) or [proc.pid]
+            results[name] = {}
+            for load, paths in (("distinct", distinct), ("zipf", zipf)):
+                before = cpu_seconds(pids)
+                run = wrk(base, paths, opts.duration, opts.connections)
+                # Worker CPU per request: what a request costs, whatever else the machine runs.
+                run["cpu_ms"] = (cpu_seconds(pids) - before) * 1000 / max(1, run["requests"])
+                results[name][load] = run
             if name == "vod":
                 memory = [rss_mb(p) for p in worker_pids(proc.pid)]
         finally:
@@ -176,13 +190,13 @@ def main() -> None:
 
     print(
         f"\n{'server':8} {'load':9} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
-        f"{'requests':>9} {'errors':>7}"
+        f"{'requests':>9} {'errors':>7} {'CPU ms/req':>10}"
     )
     for name, runs in results.items():
         for load, r in runs.items():
             print(
                 f"{name:8} {load:9} {r['rps']:8.0f} {r['p50']:8.1f} {r['p90']:8.1f} "
-                f"{r['p99']:8.1f} {r['requests']:9.0f} {r['errors']:7.0f}"
+                f"{r['p99']:8.1f} {r['requests']:9.0f} {r['errors']:7.0f} {r['cpu_ms']:10.2f}"
             )
     if "vod" in results:
         for load in ("distinct", "zipf"):

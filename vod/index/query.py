@@ -303,7 +303,7 @@ def _make(text: str, schema: Any, words: str) -> wq.Query:
 
 # Parsed words, per schema (an index version's) and grouping: words recur from one search to
 # the next, and Whoosh's parser takes about half a millisecond a word.
-WORDS_PARSED = 20_000
+WORDS_PARSED = 10_000
 _PARSED: dict[int, tuple[Any, LruCache[wq.Query]]] = {}
 
 

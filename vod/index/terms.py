@@ -19,10 +19,10 @@ from whoosh.reading import TermNotFound
 
 from vod.lru import LruCache
 
-# Terms kept per segment: a TermInfo is about 200 bytes with its key, so ~12 MB per segment at
+# Terms kept per segment: a TermInfo is about 200 bytes with its key, so ~6 MB per segment at
 # most. The searched vocabulary of pyvideo (title and abstract words in every searched field)
 # is larger; the words people search again and again stay.
-TERMS_KEPT = 60_000
+TERMS_KEPT = 30_000
 _ABSENT = object()  # a term looked up and not found
 
 

@@ -15,7 +15,7 @@ from vod.listing import CardFacts, card_facts
 from vod.urls import SiteUrls
 from vod.web.middleware import RenderedPages
 
-SEARCH_PAGES_KEPT = 2048  # rendered search pages per worker: ~12 MB
+SEARCH_PAGES_KEPT = 1024  # rendered search pages per worker: ~8 MB
 
 if TYPE_CHECKING:
     from starlette.requests import Request
