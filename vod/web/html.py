@@ -29,7 +29,7 @@ from vod.web.responses import (
     render,
     year_number,
 )
-from vod.web.state import AppState, site_urls, vod_state
+from vod.web.state import AppState, site_base, site_urls, vod_state
 
 
 async def talk(request: Request) -> Response:
@@ -143,7 +143,7 @@ async def search(request: Request) -> Response:
 def _search(request: Request) -> Response:
     state = vod_state(request)
     number = page_number(request)
-    key = _kept_search_key(state, site_urls(request), request)
+    key = _kept_search_key(state, site_base(request), request)
     if key is not None and (kept := state.searched.get(key)) is not None:
         return kept.response(request, PAGE_CACHE)
     page, status = pages.run_search(
@@ -157,7 +157,7 @@ def _search(request: Request) -> Response:
     return response
 
 
-def _kept_search_key(state: AppState, urls: SiteUrls, request: Request) -> tuple[Any, ...] | None:
+def _kept_search_key(state: AppState, base: str, request: Request) -> tuple[Any, ...] | None:
     """Key a rendered search page by all it depends on; None when it must not be kept.
 
     The same search asked again (a shared link, the searches everybody makes) is answered with
@@ -175,7 +175,7 @@ def _kept_search_key(state: AppState, urls: SiteUrls, request: Request) -> tuple
         catalog.digest,
         catalog.media_digest,
         version,
-        urls.base,
+        base,  # the page's absolute links
         tuple(request.query_params.multi_items()),
     )
 

@@ -158,7 +158,11 @@ def vod_state(request: Request) -> AppState:
     return state
 
 
+def site_base(request: Request) -> str:
+    """The address a request's pages link to: VOD_BASE_URL when it is set, else its host."""
+    return vod_state(request).settings.base_url or str(request.base_url)
+
+
 def site_urls(request: Request) -> SiteUrls:
-    """Return the URL builder of a request: on VOD_BASE_URL when it is set, else its host."""
-    base = vod_state(request).settings.base_url or str(request.base_url)
-    return SiteUrls(base)
+    """Return the URL builder of a request (on site_base)."""
+    return SiteUrls(site_base(request))
