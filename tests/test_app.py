@@ -384,6 +384,7 @@ def test_page_builders_return_their_dataclasses(bundled_catalog: Catalog, tmp_pa
         snowflake,
         recordings.playback(snowflake),
         754,
+        facts=facts,
     )
     assert isinstance(talk, pages.TalkPage) and talk.start_at == 754
     assert talk.links.share_url == f"https://vod.example/talks/{SNOWFLAKE}?t=754"

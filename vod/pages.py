@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from vod.errors import IndexNotBuilt, QueryError
 from vod.index import MAX_PAGE, SORTS, Filters
 from vod.links.share import TalkLinks, talk_links
-from vod.listing import CardFacts, card_facts, talk_card
+from vod.listing import CardFacts, talk_card
 from vod.paging import PAGE_SIZE
 from vod.timecode import clip_bounds, format_clock, format_day, format_days, format_duration
 from vod.urls import PlayRange
@@ -189,10 +189,15 @@ def talk_page(
     playback: Playback,
     start_at: int | None = None,
     end_at: int | None = None,
+    *,
+    facts: CardFacts,
 ) -> TalkPage:
     """Assemble a talk's page: the player from `start_at` (to `end_at`), the transcript,
-    related talks and the media files, then the cards, the links to share, cite and embed,
+    related talks and the media files, then the links to share, cite and embed, the cards,
     and the times as people read them.
+
+    `facts` are what the cards show beyond the catalog (the request's AppState.card_facts: as
+    every list, the index says which recordings are placeholders).
 
     `playback` is `recordings.playback(talk)`, asked by the caller (its answer keys kept pages).
     """
@@ -202,20 +207,18 @@ def talk_page(
     related = related_talks(catalog, talk)
     # Only over the real recording: the placeholder clip is not what its poster shows.
     media = talk_media(talk, recordings) if playback.status == "ok" else None
-    # Cards as every list shows them: the index says which recordings are placeholders.
-    facts = card_facts(catalog, search, recordings.storage)
-    card = talk_card(catalog, talk, facts)
-    related_cards = tuple(talk_card(catalog, t, facts) for t in related)
-    event = card.event
+    event = catalog.events[talk.event]
     links = talk_links(
         talk,
         event,
-        card.recording_speakers,
+        tuple(catalog.people(talk.recording_speakers)),
         PlayRange(start_at, end_at),
         playback,
         recordings,
         urls,
     )
+    card = talk_card(catalog, talk, facts)
+    related_cards = tuple(talk_card(catalog, t, facts) for t in related)
     return TalkPage(
         card=card,
         playback=playback,

@@ -27,8 +27,15 @@ def api_talk(request: Request) -> Response:
     state = vod_state(request)
     talk = state.catalog.talk(slug)
     urls = site_urls(request)
+    playback = state.recordings.playback(talk)
     page = pages.talk_page(
-        state.catalog, state.recordings, state.search, urls, talk, state.recordings.playback(talk)
+        state.catalog,
+        state.recordings,
+        state.search,
+        urls,
+        talk,
+        playback,
+        facts=state.card_facts,
     )
     return JSONResponse(pages.talk_json(page, urls), headers={"Cache-Control": TALK_CACHE})
 

@@ -56,16 +56,24 @@ def _talk(request: Request) -> Response:
         return moved
     state = vod_state(request)
     catalog = state.catalog
-    urls = site_urls(request)
+    base = site_base(request)
     talk = catalog.talk(slug)
     playback = state.recordings.playback(talk)  # the one question to the store
     start_at = parse_moment(request.query_params.get("t"))
     end_at = parse_moment(request.query_params.get("end"))
-    key = _kept_key(state, urls, catalog.digest, talk, playback, start_at, end_at)
+    key = _kept_key(state, base, catalog.digest, talk, playback, start_at, end_at)
     if key is not None and (kept := state.rendered.get(key)) is not None:
         return kept.response(request, TALK_CACHE)
     page = pages.talk_page(
-        catalog, state.recordings, state.search, urls, talk, playback, start_at, end_at
+        catalog,
+        state.recordings,
+        state.search,
+        SiteUrls(base),
+        talk,
+        playback,
+        start_at,
+        end_at,
+        facts=state.card_facts,
     )
     response = render(request, "talk.html", cache=TALK_CACHE, page=page, links=page.links)
     if key is not None and response.status_code == 200:
@@ -77,7 +85,7 @@ def _talk(request: Request) -> Response:
 
 def _kept_key(
     state: AppState,
-    urls: SiteUrls,
+    base: str,
     catalog_digest: str,
     talk: Talk,
     playback: Playback,
@@ -102,7 +110,7 @@ def _kept_key(
         end_at,
         playback.status,
         playback.src,
-        urls.base,  # the page's absolute links
+        base,  # the page's absolute links
     )
 
 
@@ -127,6 +135,7 @@ def _embed(request: Request) -> Response:
         state.recordings.playback(talk),
         start_at,
         end_at,
+        facts=state.card_facts,
     )
     return render(request, "embed.html", cache=TALK_CACHE, page=page)
 
