@@ -11,7 +11,8 @@ import pytest
 from conftest import SAMPLE_CATALOG
 from starlette.testclient import TestClient
 
-from vod.catalog import load_catalog
+from vod import browse
+from vod.catalog import Catalog, load_catalog
 from vod.config import Settings
 from vod.index import build_index
 from vod.index import searcher as searcher_module
@@ -81,3 +82,27 @@ def test_invalid_catalog_never_replaces_the_good_one(
         assert "testconf-2024.yaml" in health["catalog"]["detail"]
         assert health["catalog"]["digest"] == good_digest  # still the good one
         assert client.get("/events/testconf-2024").status_code == 200
+
+
+def test_a_reloaded_catalog_is_prepared_before_it_serves(
+    make_settings: Callable[..., Settings], catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The /talks sort orders of a catalog a reload brings are made in the background reload,
+    not by the first request that lists talks (issue #11)."""
+    prepared: list[str] = []
+    real_warm = browse.warm
+
+    def warm(catalog: Catalog) -> None:
+        real_warm(catalog)
+        prepared.append(catalog.digest)
+
+    monkeypatch.setattr(browse, "warm", warm)
+    settings = make_settings(catalog=catalog_dir)
+    with TestClient(create_app(settings)) as client:
+        assert len(prepared) == 1
+        event_file = catalog_dir / "testconf-2024.yaml"
+        event_file.write_text(event_file.read_text().replace("talks:\n", "talks:" + NEW_TALK, 1))
+        build_index(load_catalog(catalog_dir), settings.index_dir)
+        _poll(client, "/talks/freshly-added-talk", 200)
+        live = client.app_state["vod"].live_catalog.current
+        assert prepared[-1] == live.digest != prepared[0]

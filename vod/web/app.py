@@ -151,11 +151,17 @@ def warm(state: AppState) -> None:
     """Do before the first request what every page needs, with 21,700 talks: the catalog's
     per-event, per-speaker and per-year lookups, the embed origins of its CSP, and the open
     index (talk pages read transcripts from it; opening it takes about 0.3 s)."""
-    catalog = state.live_catalog.current
-    catalog.warm()
-    frame_sources(catalog)
-    thumbnails_for(catalog, state.recordings.storage)  # the cards' table (issue #11), lazy
-    browse.warm(catalog)  # the sort orders of /talks
+    live = state.live_catalog
+    storage = state.recordings.storage
+
+    def prepare(catalog: Catalog) -> None:
+        catalog.warm()
+        frame_sources(catalog)
+        thumbnails_for(catalog, storage)  # the cards' table (issue #11), lazy
+        browse.warm(catalog)  # the sort orders of /talks
+
+    prepare(live.current)
+    live.prepare = prepare  # and each catalog a reload brings, before it serves
     try:
         state.search.info  # noqa: B018 - opens the live version
     except IndexNotBuilt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 CATALOG_CHECK_EVERY = 1.0
 
 
+def _warm_lookups(catalog: Catalog) -> None:
+    catalog.warm()
+
+
 class LiveCatalog:
     """The catalog a worker serves, reloaded when the live index was built from another one.
 
@@ -58,6 +63,9 @@ class LiveCatalog:
         self.base = catalog
         self.current = media.apply(catalog) if media is not None else catalog
         self.reloadable = reloadable
+        # What the pages need made ahead for a catalog (web/app.py's warm): run on every catalog
+        # that replaces this one, before it serves, so no request after a reload pays for it.
+        self.prepare: Callable[[Catalog], None] = _warm_lookups
         self.error: str | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -86,7 +94,7 @@ class LiveCatalog:
     def _media_changed(self) -> None:
         assert self.media is not None
         fresh = self.media.apply(self.base)
-        fresh.warm()
+        self.prepare(fresh)
         log.info("media manifest reloaded: %s", self.media.manifest.digest or "none")
         self.current = fresh
 
@@ -95,7 +103,7 @@ class LiveCatalog:
 
         try:
             fresh = load_catalog_cached(self.path, self.cache_dir)
-            fresh.warm()  # its lookups, here in the background rather than in a request
+            self.prepare(fresh)  # its lookups, here in the background rather than in a request
         except CatalogError as exc:
             self.error = f"catalog reload failed; still serving {self.current.digest}: {exc}"
             log.error("%s", self.error)
@@ -108,7 +116,7 @@ class LiveCatalog:
                 self.base = fresh
                 if self.media is not None:
                     fresh = self.media.apply(fresh)
-                    fresh.warm()
+                    self.prepare(fresh)
                 self.current = fresh
                 heap.settle("a catalog reload")  # let the old catalog go, freeze the new one
             self.error = (
