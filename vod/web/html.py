@@ -15,12 +15,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from vod import pages
-from vod.catalog import Talk
+from vod.catalog import Catalog, Talk
 from vod.errors import IndexNotBuilt
 from vod.storage import LocalStorage, Playback
 from vod.timecode import parse_moment
 from vod.urls import SiteUrls
-from vod.web.middleware import KeptPage
 from vod.web.responses import (
     PAGE_CACHE,
     TALK_CACHE,
@@ -61,7 +60,7 @@ def _talk(request: Request) -> Response:
     playback = state.recordings.playback(talk)  # the one question to the store
     start_at = parse_moment(request.query_params.get("t"))
     end_at = parse_moment(request.query_params.get("end"))
-    key = _kept_key(state, base, catalog.digest, talk, playback, start_at, end_at)
+    key = _kept_key(state, catalog, base, talk, playback, start_at, end_at)
     if key is not None and (kept := state.rendered.get(key)) is not None:
         return kept.response(request, TALK_CACHE)
     page = pages.talk_page(
@@ -77,16 +76,14 @@ def _talk(request: Request) -> Response:
     )
     response = render(request, "talk.html", cache=TALK_CACHE, page=page, links=page.links)
     if key is not None and response.status_code == 200:
-        state.rendered.put(
-            key, KeptPage.of(bytes(response.body), response.media_type or "text/html")
-        )
+        state.rendered.keep(key, response)
     return response
 
 
 def _kept_key(
     state: AppState,
+    catalog: Catalog,
     base: str,
-    catalog_digest: str,
     talk: Talk,
     playback: Playback,
     start_at: int | None,
@@ -97,21 +94,21 @@ def _kept_key(
         playback.status == "ok" and not state.recordings.storage.stable_urls
     ):
         return None  # presigned URLs expire; an outage note should go when the store is back
+    served = _served(state, catalog, base)
+    if served is None:
+        return None
+    return (*served, talk.slug, start_at, end_at, playback.status, playback.src)
+
+
+def _served(state: AppState, catalog: Catalog, base: str) -> tuple[str, ...] | None:
+    """What every kept page depends on: the catalog, its media (posters, durations, downloads:
+    issue #14), the index version and the site's address (the page's absolute links); None
+    while no index is built."""
     try:
         version = state.search.info.path.name
     except IndexNotBuilt:
         return None
-    return (
-        catalog_digest,
-        state.catalog.media_digest,  # posters, durations, downloads (issue #14)
-        version,
-        talk.slug,
-        start_at,
-        end_at,
-        playback.status,
-        playback.src,
-        base,  # the page's absolute links
-    )
+    return (catalog.digest, catalog.media_digest, version, base)
 
 
 async def embed(request: Request) -> Response:
@@ -160,9 +157,7 @@ def _search(request: Request) -> Response:
     )
     response = render(request, "search.html", status=status, page=page)
     if key is not None and status == 200 and not (page.results and page.results.partial):
-        state.searched.put(
-            key, KeptPage.of(bytes(response.body), response.media_type or "text/html")
-        )
+        state.searched.keep(key, response)
     return response
 
 
@@ -175,18 +170,8 @@ def _kept_search_key(state: AppState, base: str, request: Request) -> tuple[Any,
     """
     if not state.recordings.storage.stable_urls:
         return None  # presigned poster URLs expire
-    try:
-        version = state.search.info.path.name
-    except IndexNotBuilt:
-        return None
-    catalog = state.catalog
-    return (
-        catalog.digest,
-        catalog.media_digest,
-        version,
-        base,  # the page's absolute links
-        tuple(request.query_params.multi_items()),
-    )
+    served = _served(state, state.catalog, base)
+    return None if served is None else (*served, tuple(request.query_params.multi_items()))
 
 
 def media(request: Request) -> Response:

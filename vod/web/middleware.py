@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import ipaddress
 import logging
+from collections.abc import Hashable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -265,6 +266,10 @@ class RenderedPages(LruCache[KeptPage]):
 
     def __init__(self, size: int = MAX_PAGES) -> None:
         super().__init__(size)
+
+    def keep(self, key: Hashable, response: Response) -> None:
+        """Keep the bytes of a rendered answer under `key`."""
+        self.put(key, KeptPage.of(bytes(response.body), response.media_type or "text/html"))
 
 
 # ---- The Host header is not trusted (issue #10, item 7) ------------------------------
