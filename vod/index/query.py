@@ -316,7 +316,7 @@ def _parse_words(parser: MultifieldParser, text: str, words: str) -> wq.Query:
     (or scaled OR): tests/test_index_query.py compares the two on generated queries.
     """
     segments = _top_level_segments(text)
-    if segments is None or len(segments) < 2:
+    if not segments:
         return parser.parse(text)
     schema = parser.schema
     known = _PARSED.get(id(schema))
@@ -335,6 +335,8 @@ def _parse_words(parser: MultifieldParser, text: str, words: str) -> wq.Query:
             q = parser.parse(segment)
             cache.put(key, q)
         parts.append(q)
+    if len(parts) == 1:  # one word (the most common search): its parse is the whole's
+        return parts[0]
     # Whoosh's parser joins the top level with a plain OR, whatever the group's scale (the
     # coordination of any-words searches is coordination.py's).
     whole: wq.Query = wq.And(parts) if words == ALL_WORDS else wq.Or(parts)
