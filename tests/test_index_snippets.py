@@ -115,3 +115,48 @@ def test_word_analysis_is_remembered_within_a_bound(monkeypatch: pytest.MonkeyPa
     assert normal("C++") == "c++"
     assert normal("crowd-sourced") == "\x00"  # several terms: never one searched word
     assert len(normal._known) <= 3
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=texts, data=st.data())
+def test_a_stored_word_stream_marks_what_analysing_the_text_marks(
+    text: str, data: st.DataObject
+) -> None:
+    stream = snippets.word_stream(text)
+    assert stream is not None
+    analysed = sorted({t.text for t in TEXT_ANALYZER(text, mode="query")})
+    terms = frozenset(
+        data.draw(st.lists(st.sampled_from(analysed), max_size=4)) if analysed else []
+    )
+    terms |= frozenset(data.draw(st.lists(st.sampled_from(["python", "run", "zzz"]), max_size=2)))
+    assert snippets._mark(text, terms, TEXT_ANALYZER, False, stream=stream) == snippets._mark(
+        text, terms, TEXT_ANALYZER, False
+    )
+
+
+def test_a_stream_that_is_not_one_is_ignored_and_the_text_analysed() -> None:
+    text = "Running Python in production, and running it fast."
+    terms = frozenset({"python", "run"})
+    expected = snippets._mark(text, terms, TEXT_ANALYZER, False)
+    assert "<mark>Python</mark>" in expected[0]
+    words, packed = snippets.word_stream(text) or ("", b"")
+    for bad in (
+        "not a stream",
+        (words,),
+        (words, "not bytes"),
+        (words, packed[:-1]),  # not a whole number of spans
+        (words, packed[:-8]),  # one span short of the words
+        (words + "\x1fextra", packed),
+    ):
+        assert snippets._mark(text, terms, TEXT_ANALYZER, False, stream=bad) == expected
+
+
+def test_a_stream_without_a_searched_word_marks_nothing_without_reading_spans() -> None:
+    text = "Databases at scale"
+    words, _ = snippets.word_stream(text) or ("", b"")
+    # The spans are never decoded when no word is searched: broken ones do not matter.
+    stream = (words, b"\x00")
+    assert snippets._mark(text, frozenset({"python"}), TEXT_ANALYZER, False, stream=stream) == (
+        "",
+        frozenset(),
+    )

@@ -22,6 +22,7 @@ from vod.catalog import Catalog, load_catalog
 from vod.errors import QueryError, StorageUnavailable
 from vod.index import Filters, SearchIndex, budget, build_index
 from vod.index import searcher as searcher_module
+from vod.index import snippets as snippets_module
 from vod.index.collect import collect
 from vod.index.query import clean_query, expand_prefixes, parse_query
 from vod.index.schema import FIELD_BOOSTS
@@ -286,6 +287,30 @@ def test_abstract_snippet_keeps_the_full_stop_and_says_when_it_is_cut(index: Sea
     )
     assert marked.startswith("…") and marked.endswith("…")
     assert "<mark>needle</mark>," in marked
+
+
+def test_abstract_snippets_read_the_words_the_index_kept(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The build keeps each abstract's analysed words and spans (snippets.word_stream); a hit's
+    # snippet reads them instead of analysing the abstract again.
+    analysed: list[str] = []
+    real = snippets_module._words
+
+    def counting(text: str, terms: object, analyzer: object) -> object:
+        analysed.append(text)
+        return real(text, terms, analyzer)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(snippets_module, "_words", counting)
+    index._current().results.clear()
+    [hit] = index.search("rollbacks").hits
+    assert hit.matched_in == "abstract"
+    assert hit.snippet.endswith("automatic <mark>rollbacks</mark>.")
+    assert [t for t in analysed if len(t) >= 100] == []  # titles and names, never an abstract
+    with index._using() as current:
+        stored = current.searcher.stored_fields(0)
+    monkeypatch.undo()
+    assert stored[snippets_module.ABSTRACT_WORDS] == snippets_module.word_stream(stored["abstract"])
 
 
 # ---- spelling ------------------------------------------------------------------------------------

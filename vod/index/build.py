@@ -63,7 +63,9 @@ META = "meta.json"
 # 5: the catalog's identity, and every file's size and checksum in meta.json; talks.json.
 # 6: tech names (C++, C#, .NET, a/b), compounds also closed, agent nouns meet verbs (#12).
 # 7: snake_case split like compounds; single digits kept (PEP 8, Python 3).
-INDEX_FORMAT = 7
+# 8: the abstract's analysed words and spans stored for its snippets (snippets.word_stream).
+#    Bump also when the analysis changes: those words are read back as they were written.
+INDEX_FORMAT = 8
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
 # Per-process files naming the version each searching process reads (see write_lease).

@@ -13,6 +13,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 # Re-exported: the analyzers live in analysis.py, and callers know them from here too.
 from vod.index.analysis import NAME_ANALYZER as NAME_ANALYZER
 from vod.index.analysis import TEXT_ANALYZER as TEXT_ANALYZER
+from vod.index.snippets import ABSTRACT_WORDS, word_stream
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
@@ -54,6 +55,8 @@ def make_schema() -> Schema:
         slug=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=TEXT_ANALYZER, stored=True, spelling=True),
         abstract=TEXT(analyzer=TEXT_ANALYZER, stored=True, spelling=True),
+        # The abstract's analysed words and their spans, so a snippet need not analyse it again.
+        **{ABSTRACT_WORDS: STORED()},
         # Everyone on the talk, live and recorded, with aliases: what `speaker:` searches.
         people=TEXT(analyzer=NAME_ANALYZER, spelling=True),
         # Stored only, so a snippet can say which list a name matched in; `people` is searched.
@@ -107,10 +110,13 @@ def talk_document(catalog: Catalog, talk: Talk) -> dict[str, Any]:
     names = [n for s in everyone for n in (s.name, *s.aliases) if n]
     companies = sorted({s.company for s in everyone if s.company})
     company_keys = dict.fromkeys(k for k in map(facet_key, companies) if k)
+    abstract = talk.abstract or ""
+    stream = word_stream(abstract) if abstract else None
     return {
         "slug": talk.slug,
         "title": talk.title or "",
-        "abstract": talk.abstract or "",
+        "abstract": abstract,
+        **({ABSTRACT_WORDS: stream} if stream is not None else {}),
         "people": " ; ".join(names),
         "speakers": " ; ".join(s.name for s in live if s.name),
         "recording_speakers": " ; ".join(s.name for s in recorded if s.name),

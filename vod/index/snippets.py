@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from whoosh import highlight
 from whoosh.analysis import CompositeAnalyzer, RegexTokenizer, Token
@@ -28,6 +29,7 @@ WIDEN_CHARS = 30  # how far a fragment may grow to reach the blank around it
 # When two fields hold as many of the searched words, the earlier one here gives the snippet:
 # the title is on the card already, so the abstract says more.
 _PREFERENCE = ("abstract", "title", "speakers", "recording_speakers", "transcript")
+ABSTRACT_WORDS = "abstract_words"  # the stored field of the abstract's word stream
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,62 @@ class EscapingFormatter(highlight.Formatter):  # type: ignore[misc]
 WORDS_KEPT = 200_000  # words whose analysed form is kept, per analyzer (the vocabulary is ~100k)
 
 
+# A text's words as the index keeps them for its snippets (word_stream): the analysed words
+# joined by this character, which no word holds (the tokenizer's words are letters, digits and
+# `.-_+#/`), and the (start, end) of each as unsigned 32-bit integers.
+WORD_SEPARATOR = "\x1f"
+SPAN_TYPE = "I"
+WordStream = tuple[str, bytes]
+
+
+def word_stream(text: str) -> WordStream | None:
+    """What the snippet of an abstract needs from its analysis, worked out once when the index
+    is built instead of on every hit (it was two thirds of a snippet's time): the analysed words
+    and their spans. None when a word holds the separator (never, with today's tokenizer): the
+    snippet then analyses the text itself."""
+    found = _words(text, None, TEXT_ANALYZER)
+    if found is None:  # pragma: no cover - without terms to look for, there is always an answer
+        return None
+    words, spans = found
+    if any(WORD_SEPARATOR in w for w in words):
+        return None
+    return WORD_SEPARATOR.join(words), array(SPAN_TYPE, [i for s in spans for i in s]).tobytes()
+
+
+def _streamed(
+    stream: Any, terms: frozenset[str]
+) -> tuple[list[str], list[tuple[int, int]]] | Literal[False] | None:
+    """`_words` read from a word stream: (words, spans), None when no word is searched, or False
+    when `stream` is not one (an index written by another version): the text is analysed."""
+    if not (isinstance(stream, tuple) and len(stream) == 2):
+        return False
+    joined, packed = stream
+    if not (isinstance(joined, str) and isinstance(packed, bytes)):
+        return False
+    words = joined.split(WORD_SEPARATOR) if joined else []
+    if terms.isdisjoint(words):
+        return None
+    flat = array(SPAN_TYPE)
+    if len(packed) % flat.itemsize:
+        return False
+    flat.frombytes(packed)
+    if len(flat) != 2 * len(words):
+        return False
+    return words, list(zip(flat[::2], flat[1::2], strict=True))
+
+
 def _mark(
-    text: str, terms: frozenset[str], analyzer: Any, whole: bool
+    text: str, terms: frozenset[str], analyzer: Any, whole: bool, stream: Any = None
 ) -> tuple[str, frozenset[str]]:
-    """Return `text` escaped and marked where `terms` occur, and which terms did."""
+    """Return `text` escaped and marked where `terms` occur, and which terms did.
+
+    `stream` is the text's word stream kept in the index (word_stream), if any.
+    """
     if not text or not terms:
         return "", frozenset()
-    found = _words(text, terms, analyzer)
+    found = _streamed(stream, terms) if stream is not None else False
+    if found is False:
+        found = _words(text, terms, analyzer)
     if found is None:
         return "", frozenset()  # no searched word in the text: nothing to mark
     words, spans = found
@@ -119,13 +170,14 @@ def _mark(
 
 _PARTS = re.compile(r"[^-_]+")
 _SPAN = re.Match.span  # called from C by map(): a third of a listcomp's time a token
+_GROUP = re.Match.group
 
 
 def _words(
-    text: str, terms: frozenset[str], analyzer: Any
+    text: str, terms: frozenset[str] | None, analyzer: Any
 ) -> tuple[list[str], list[tuple[int, int]]] | None:
     """The analysed text and the span of each token Whoosh's highlighter would make of `text`,
-    or None when no token is a searched word.
+    or None when no token is a searched word (`terms` None: every word is).
 
     Whoosh analyses the whole text through the analyzer's chain for each hit and field (half of
     a search's time on pyvideo: ten abstracts of 150 words, each word through five generators
@@ -138,10 +190,11 @@ def _words(
     if pattern is None:
         found = list(analyzer(text, chars=True, mode="query", removestops=False))
         words = [t.text for t in found]
-        if terms.isdisjoint(words):
+        if terms is not None and terms.isdisjoint(words):
             return None
         return words, [(t.startchar, t.endchar) for t in found]
-    tokens = pattern.findall(text)
+    found_tokens = list(pattern.finditer(text))  # one pass for the words and their spans
+    tokens = list(map(_GROUP, found_tokens))
     words = normal.many(tokens)
     # A compound (`Müller-Test`, `crowd-sourced`) is several terms (analysis.py): its parts are
     # marked, in its place. `__init__` or `_` is one token, as the analyzer makes it.
@@ -152,11 +205,13 @@ def _words(
                 pieces = list(_PARTS.finditer(token))
                 if len(pieces) >= 2:
                     parts[k] = [(normal(m.group(0)), m.start(), m.end()) for m in pieces]
-    if terms.isdisjoint(words) and all(
-        terms.isdisjoint(w for w, _, _ in found) for found in parts.values()
+    if (
+        terms is not None
+        and terms.isdisjoint(words)
+        and all(terms.isdisjoint(w for w, _, _ in found) for found in parts.values())
     ):
         return None
-    spans = list(map(_SPAN, pattern.finditer(text)))
+    spans = list(map(_SPAN, found_tokens))
     if not parts:
         return words, spans
     out_words: list[str] = []
@@ -324,6 +379,7 @@ def make_snippet(
             terms.get("abstract", frozenset()),
             TEXT_ANALYZER,
             whole=False,
+            stream=stored.get(ABSTRACT_WORDS),
         ),
         "title": _mark(
             stored.get("title") or "", terms.get("title", frozenset()), TEXT_ANALYZER, whole=True
