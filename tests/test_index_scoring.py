@@ -4,6 +4,7 @@ Whoosh's scores, and what it keeps when the time budget runs out (issue #12)."""
 from __future__ import annotations
 
 import shutil
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,42 @@ def test_decoded_lists_are_kept_up_to_a_number_of_postings() -> None:
     assert kept.get("b") is None and kept.get("a") is not None and kept.weight == 10
     kept.put("d", [1] * 50)  # larger than the whole budget: kept alone
     assert len(kept) == 1 and kept.get("d") is not None
+
+
+def test_a_rare_terms_list_is_decoded_once_and_kept(
+    deployed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Opening a posting list costs more than its few postings: every list read whole is kept,
+    # so the next search with the word reads none of it again.
+    index = SearchIndex(deployed / "index")
+    scorer = index._current().scorer
+    assert scorer is not None
+    word = b"zanzibar"  # the changed title's word: one talk
+    assert scorer.reader.doc_frequency("title", word) == 1
+    first = index.search("zanzibar")
+    assert scorer.cached(("title", word)) is not None
+    opened: list[tuple[Any, ...]] = []
+
+    def counting(real: Any) -> Any:
+        def postings(*args: Any, **kwargs: Any) -> Any:
+            opened.append(args)
+            return real(*args, **kwargs)
+
+        return postings
+
+    for reader in (scorer.reader, *(segment.reader for segment in scorer.segments)):
+        monkeypatch.setattr(reader, "postings", counting(reader.postings))
+    index._current().results.clear()
+    again = index.search("zanzibar")
+    assert [h.slug for h in again.hits] == [h.slug for h in first.hits]
+    assert not [a for a in opened if a[:2] == ("title", word)]
+
+
+def test_many_small_lists_cannot_outgrow_the_cache() -> None:
+    # A one-posting list weighs its entry too: the number of kept lists is bounded.
+    kept: LruCache[Any] = LruCache(scoring.CACHE_POSTINGS, weigh=scoring._postings_count)
+    one = (array("I", [1]), array("d", [0.5]))
+    for n in range(scoring.CACHE_POSTINGS // scoring.ENTRY_WEIGHT + 100):
+        kept.put(n, one)
+    assert len(kept) <= scoring.CACHE_POSTINGS // (scoring.ENTRY_WEIGHT + 1)
+    assert kept.weight <= scoring.CACHE_POSTINGS

@@ -442,7 +442,7 @@ def test_frequent_terms_are_listed_by_the_build_and_decoded_ahead(
 
     from vod.index import scoring
 
-    monkeypatch.setattr(scoring, "CACHE_MIN", 3)
+    monkeypatch.setattr(scoring, "FREQUENT_MIN", 3)
     info = build_index(sample_catalog, tmp_path)
     terms = scoring.read_frequent_terms(info.path)
     assert ("event", "testconf") in terms  # in all eight talks

@@ -48,11 +48,17 @@ from vod.lru import LruCache
 
 Scores = dict[int, float]
 # Posting lists of at least CACHE_MIN documents are decoded once and kept, up to CACHE_POSTINGS
-# postings per index version (12 bytes each: ~12 MB). Decoding is the cost of a frequent term
-# (about 0.7 us a posting: `python` has 20k in eight fields), and frequent terms are the ones
-# searched again and again.
-CACHE_MIN = 256
+# per index version: a list weighs its postings (12 bytes each) plus ENTRY_WEIGHT for the entry
+# itself (its key and two arrays, ~350 bytes), so the cache stays under ~12 MB however small
+# its lists. Decoding is the cost of a frequent term (about 0.7 us a posting: `python` has 20k
+# in eight fields); a rare term's cost is opening its list (a pickled block header, ~30 us a
+# field and segment). Both come back: the words people search recur in other searches, so
+# every list read whole is kept (pyvideo, 3,000 distinct title-word searches after 5,000
+# others: 4.7 ms CPU a search with lists of 256 postings or more kept, 3.9 with all).
+CACHE_MIN = 1
 CACHE_POSTINGS = 1_000_000
+ENTRY_WEIGHT = 32
+FREQUENT_MIN = 256  # postings of a term the build lists as frequent (FREQUENT_FILE)
 # After the budget, the words to leave out are still applied to what was scored, for at most
 # this share of the budget more; beyond it the search gives up.
 GRACE = 0.5
@@ -69,7 +75,7 @@ def write_frequent_terms(reader: Any, folder: Path, fields: Iterable[str]) -> No
             continue
         for term, info in reader.iter_field(fieldname):
             df = info.doc_frequency()
-            if df >= CACHE_MIN:
+            if df >= FREQUENT_MIN:
                 text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
                 found.append((df, fieldname, text))
     found.sort(reverse=True)
@@ -115,7 +121,7 @@ Decoded = tuple["array[int]", "array[float]"]
 
 
 def _postings_count(decoded: Decoded) -> int:
-    return len(decoded[0])
+    return len(decoded[0]) + ENTRY_WEIGHT
 
 
 class BM25Scorer:
@@ -143,7 +149,7 @@ class BM25Scorer:
         self.field_B: dict[str, float] = dict(getattr(weighting, "_field_B", {}))
         self.doc_count = int(self.reader.doc_count_all())
         self._norms: dict[str, array[float]] = {}
-        # Decoded posting lists of frequent terms: (document numbers, unboosted scores).
+        # Decoded posting lists: (document numbers, unboosted scores).
         self._cache: LruCache[Decoded] = LruCache(CACHE_POSTINGS, weigh=_postings_count)
         if self.usable:
             for fieldname in fields:  # ~25 ms a field on pyvideo: at open, not in a search
