@@ -70,6 +70,42 @@ def test_kept_pages_answer_gzip_plain_and_conditional_requests(
     assert renders == ["training-arctic-at-snowflake"]
 
 
+@pytest.mark.parametrize("path", [SNOWFLAKE, "/search?q=arctic+training"])
+def test_the_first_view_is_compressed_once_and_answers_as_the_kept_page_will(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    import gzip as gzip_module
+
+    from starlette.middleware import gzip as starlette_gzip
+
+    compressed: list[int] = []
+    real = gzip_module.compress
+
+    def counting(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        compressed.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(gzip_module, "compress", counting)
+    streamed: list[int] = []
+    real_obj = starlette_gzip.zlib.compressobj
+
+    def counting_obj(*args: Any, **kwargs: Any) -> Any:
+        streamed.append(1)
+        return real_obj(*args, **kwargs)
+
+    monkeypatch.setattr(starlette_gzip.zlib, "compressobj", counting_obj)
+    first = app_client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.headers["content-encoding"] == "gzip"
+    assert len(compressed) == 1 and streamed == []  # kept once, not again by the middleware
+    second = app_client.get(path, headers={"Accept-Encoding": "gzip"})
+    plain = app_client.get(path, headers={"Accept-Encoding": "identity"})
+    assert first.text == second.text == plain.text
+    assert first.headers["etag"] == second.headers["etag"] == plain.headers["etag"]
+    assert first.headers["cache-control"] == plain.headers["cache-control"]
+    assert "frame-ancestors 'none'" in first.headers["content-security-policy"]
+    assert len(compressed) == 1
+
+
 def test_each_moment_is_its_own_page(app_client: TestClient, renders: list[str]) -> None:
     plain = app_client.get(SNOWFLAKE).text
     at_90 = app_client.get(SNOWFLAKE + "?t=90").text

@@ -76,7 +76,7 @@ def _talk(request: Request) -> Response:
     )
     response = render(request, "talk.html", cache=TALK_CACHE, page=page, links=page.links)
     if key is not None and response.status_code == 200:
-        state.rendered.keep(key, response)
+        return state.rendered.keep(key, response, TALK_CACHE, request)
     return response
 
 
@@ -157,7 +157,7 @@ def _search(request: Request) -> Response:
     )
     response = render(request, "search.html", status=status, page=page)
     if key is not None and status == 200 and not (page.results and page.results.partial):
-        state.searched.keep(key, response)
+        return state.searched.keep(key, response, PAGE_CACHE, request)
     return response
 
 
