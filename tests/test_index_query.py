@@ -515,3 +515,24 @@ def test_words_parsed_alone_then_joined_are_whooshs_parse(
     assert joined == whole, text
     again = _outcome(lambda t: query_module._parse_words(parser, t, words), text)
     assert again == whole, text  # from the kept words too
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    word=st.sampled_from(
+        ["storage", "The", "at", "a", "I", "R", "c", "8", "2019", "AND", "or", "Not", "TO", "Ł"]
+    )
+    | st.text(alphabet=st.characters(categories=("L", "N")), min_size=1, max_size=12),
+    words=st.sampled_from([query_module.ALL_WORDS, query_module.ANY_WORDS]),
+)
+def test_a_plain_words_query_is_whooshs_parse(word: str, words: str) -> None:
+    # query._plain_word builds a word's query without Whoosh's parsing steps.
+    if not query_module._PLAIN_WORD_RE.fullmatch(word):
+        return
+    parser = query_module._parser(query_module._GROUPS[words])
+    parser.schema = SCHEMA
+    made = query_module._plain_word(parser, word)
+    if made is None:  # an operator's name: Whoosh parses it
+        assert word in query_module._OPERATOR_WORDS
+        return
+    assert _canonical(made) == _canonical(parser.parse(word)), word

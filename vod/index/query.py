@@ -329,10 +329,13 @@ def _parse_words(parser: MultifieldParser, text: str, words: str) -> wq.Query:
     for segment in segments:
         # Kept per grouping: a group in parentheses, or a word its field's analyzer cuts in
         # several (`event:pycon-us-2019`), is joined by the query's AND or OR.
-        key = (words, segment)
+        plain = _PLAIN_WORD_RE.fullmatch(segment) is not None
+        key = (None if plain else words, segment)  # a plain word parses alike in both groups
         q = cache.get(key)
         if q is None:
-            q = parser.parse(segment)
+            q = _plain_word(parser, segment) if plain else None
+            if q is None:
+                q = parser.parse(segment)
             cache.put(key, q)
         parts.append(q)
     if len(parts) == 1:  # one word (the most common search): its parse is the whole's
@@ -341,6 +344,48 @@ def _parse_words(parser: MultifieldParser, text: str, words: str) -> wq.Query:
     # coordination of any-words searches is coordination.py's).
     whole: wq.Query = wq.And(parts) if words == ALL_WORDS else wq.Or(parts)
     return whole.normalize()
+
+
+# A word of letters and digits only: no syntax of the parser's applies to it (no field, sign,
+# wildcard, quote, group, boost or operator), so its parse is each field's term query.
+_PLAIN_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def _plain_word(parser: MultifieldParser, word: str) -> wq.Query | None:
+    """What `parser.parse(word)` returns for a plain word, made without Whoosh's parsing steps
+    (tagging, grouping, filters: four fifths of a word's parse); None for an operator's name.
+
+    As Whoosh's MultifieldPlugin does: the word in each field, with the field's boost, joined by
+    OR; a field whose analyzer drops it (a stop word) left out. tests/test_index_query.py
+    compares the two on the words of a catalog and on generated ones.
+    """
+    if word in _OPERATOR_WORDS:
+        return None
+    schema = parser.schema
+    analysed: dict[int, list[str]] = {}  # by analyzer: five fields share the text analyzer
+    subqueries = []
+    for fieldname, boost in FIELD_BOOSTS.items():  # the parser's fields (_parser)
+        field = schema[fieldname] if schema is not None and fieldname in schema else None
+        if field is None or field.self_parsing():
+            q = parser.term_query(fieldname, word, parser.termclass, boost=boost)
+        else:
+            # QueryParser.term_query, with each analyzer's output reused across fields.
+            texts = analysed.get(id(field.analyzer))
+            if texts is None:
+                texts = analysed[id(field.analyzer)] = list(
+                    field.process_text(word, mode="query", tokenize=True, removestops=True)
+                )
+            if len(texts) > 1:
+                q = parser.multitoken_query(
+                    field.multitoken_query, texts, fieldname, parser.termclass, boost
+                )
+            else:
+                q = parser.termclass(fieldname, texts[0], boost=boost) if texts else None
+        if q is not None:
+            subqueries.append(q)
+    if not subqueries:
+        return wq.NullQuery
+    return wq.Or(subqueries).normalize()
 
 
 _SIGN_RE = re.compile(r"(?<![^\s(])[+-]")
