@@ -29,7 +29,7 @@ from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
 from vod.urls import SiteUrls
 from vod.web import responses
-from vod.web.fragments import CardFragments
+from vod.web.fragments import CardFragments, facet_choices
 from vod.web.middleware import ConditionalGet, SecurityHeaders, TrustedHost, security_headers
 from vod.web.routes import routes
 from vod.web.state import AppState, LiveCatalog, site_urls
@@ -56,6 +56,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.globals["path_for"] = SiteUrls().path
     env.globals["absolute_url"] = _absolute_url
     env.globals["talk_card"] = CardFragments(env)  # cards rendered once, kept (issue #11)
+    env.globals["facet_choices"] = facet_choices
     return Jinja2Templates(env=env)
 
 
