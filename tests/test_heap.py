@@ -55,3 +55,53 @@ def test_a_worker_freezes_its_catalog_at_start_up(settings: Settings) -> None:
     with TestClient(create_app(settings)) as client:
         assert client.get("/").status_code == 200
         assert gc.get_freeze_count() > 0
+
+
+@pytest.fixture
+def refreezer() -> Iterator[tuple[heap.Refreezer, list[float]]]:
+    now = [0.0]
+    watcher = heap.Refreezer(every=600.0, clock=lambda: now[0])
+    gc.callbacks.append(watcher)
+    try:
+        yield watcher, now
+    finally:
+        gc.callbacks.remove(watcher)
+
+
+def test_what_survives_a_full_pass_is_frozen_for_the_next(
+    refreezer: tuple[heap.Refreezer, list[float]],
+) -> None:
+    kept = [Node() for _ in range(1000)]  # a search worker's caches, say
+    gc.collect(1)
+    assert gc.get_freeze_count() == 0  # a young collection leaves them to the collector
+    gc.collect()
+    assert gc.get_freeze_count() >= len(kept)  # the next full pass will not walk them
+
+
+def test_a_cycle_frozen_that_way_is_freed_after_the_next_walk_of_everything(
+    refreezer: tuple[heap.Refreezer, list[float]],
+) -> None:
+    _, now = refreezer
+    version = cycle()
+    old = weakref.ref(version)
+    gc.collect()  # frozen after this pass
+    del version
+    now[0] = 100.0
+    gc.collect()
+    assert old() is not None  # frozen: not walked...
+    now[0] = 700.0  # ...until FULL_WALK_EVERY has passed: this pass unfreezes
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+    gc.collect()  # the walk of everything
+    assert old() is None
+
+
+def test_a_served_worker_installs_one_refreezer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heap, "_refreezer", None)
+    before = list(gc.callbacks)
+    try:
+        first = heap.refreeze_after_full_passes()
+        assert heap.refreeze_after_full_passes() is first
+        assert [c for c in gc.callbacks if c not in before] == [first]
+    finally:
+        gc.callbacks[:] = before

@@ -175,6 +175,7 @@ def create_app_from_env() -> Starlette:
     # notes (index swaps, catalog reloads) would otherwise be lost below WARNING.
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    heap.refreeze_after_full_passes()  # what requests keep stays out of full passes (heap.py)
     return create_app(Settings.from_env())
 
 
