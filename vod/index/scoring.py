@@ -408,8 +408,13 @@ class _Run:
         reader = self.scorer.reader
         try:
             if isinstance(q, wq.Term):
-                if q.fieldname not in self.scorer.searcher.schema:
+                schema = self.scorer.searcher.schema
+                if q.fieldname not in schema:
                     return 0  # `storage ( ^2 ` parses to a term of no field: it matches nothing
+                # A list decoded already knows its length: no lookup in each segment's terms.
+                kept = self.scorer.cached((q.fieldname, schema[q.fieldname].to_bytes(q.text)))
+                if kept is not None:
+                    return len(kept[0])
                 return int(reader.doc_frequency(q.fieldname, q.text))
             if isinstance(q, wq.Or):
                 return sum(self._estimate(s) for s in q.subqueries)

@@ -22,6 +22,7 @@ import ipaddress
 import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -31,6 +32,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vod.lru import LruCache
 from vod.providers import frame_sources
+
+if TYPE_CHECKING:
+    from vod.web.shared_pages import SharedPages
 
 log = logging.getLogger(__name__)
 
@@ -273,10 +277,21 @@ class KeptPage:
 
 
 class RenderedPages(LruCache[KeptPage]):
-    """A thread-safe LRU of rendered pages."""
+    """A thread-safe LRU of rendered pages; with `shared`, backed by the pages every worker of
+    the server kept (shared_pages.py)."""
 
-    def __init__(self, size: int = MAX_PAGES) -> None:
+    def __init__(self, size: int = MAX_PAGES, shared: SharedPages | None = None) -> None:
         super().__init__(size)
+        self.shared = shared
+
+    def get(self, key: Hashable) -> KeptPage | None:
+        """The page kept under `key` here, else by another worker (then kept here too)."""
+        found = super().get(key)
+        if found is None and self.shared is not None:
+            found = self.shared.get(key)
+            if found is not None:
+                self.put(key, found)
+        return found
 
     def keep(
         self, key: Hashable, response: Response, cache_control: str, request: Request
@@ -285,6 +300,8 @@ class RenderedPages(LruCache[KeptPage]):
         body = bytes(response.body)
         kept = KeptPage.of(body, response.media_type or "text/html")
         self.put(key, kept)
+        if self.shared is not None:
+            self.shared.put(key, kept)
         return kept.response(request, cache_control, plain=body)
 
 

@@ -1,0 +1,155 @@
+"""Search pages rendered by one worker of `vod serve` are answered by the others (issue #12)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from vod import cli, pages
+from vod.config import Settings
+from vod.web.app import create_app
+from vod.web.middleware import KeptPage, RenderedPages
+from vod.web.shared_pages import SHARED_PAGES_ENV, SharedPages
+
+PAGE = KeptPage(b"\x1f\x8b gzipped bytes\nwith a line break", 'W/"abc"', "text/html")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    made = tmp_path / "pages"
+    made.mkdir(mode=0o700)
+    return made
+
+
+def test_a_page_one_worker_kept_is_read_by_another(folder: Path) -> None:
+    first, second = SharedPages(folder), SharedPages(folder)
+    key = ("index-v1", "catalog", "http://x", (("q", "storage"),))
+    first.put(key, PAGE)
+    assert second.get(key) == PAGE
+    assert second.get((*key[:3], (("q", "storage!"),))) is None  # another search
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_a_slot_holds_the_last_page_and_never_serves_it_for_another_key(folder: Path) -> None:
+    shared = SharedPages(folder, slots=1)
+    shared.put("a", PAGE)
+    other = KeptPage(b"other", 'W/"b"', "text/html")
+    shared.put("b", other)
+    assert shared.get("b") == other and shared.get("a") is None
+    assert len(list(folder.iterdir())) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"garbage", b"vod-kept-page 1\n" + b"\x00" * 16 + b"no line breaks"],
+)
+def test_a_broken_or_foreign_file_is_not_served(folder: Path, content: bytes) -> None:
+    shared = SharedPages(folder, slots=1)
+    shared.put("a", PAGE)
+    (path,) = folder.iterdir()
+    path.write_bytes(content)
+    assert shared.get("a") is None
+
+
+def test_a_page_that_cannot_be_written_is_only_kept_in_memory(folder: Path) -> None:
+    shared = SharedPages(folder / "gone")
+    shared.put("a", PAGE)  # no error: the worker goes on serving
+    assert shared.get("a") is None
+    shared.put("b", KeptPage(b"x", 'W/"a\nb"', "text/html"))  # a header it could not read back
+    assert shared.get("b") is None
+
+
+def test_only_a_private_folder_is_shared(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SHARED_PAGES_ENV, raising=False)
+    assert SharedPages.from_env() is None  # one worker, or a test's app
+    monkeypatch.setenv(SHARED_PAGES_ENV, str(folder))
+    found = SharedPages.from_env()
+    assert found is not None and found.folder == folder
+    open_to_all = tmp_path / "open"
+    open_to_all.mkdir()
+    open_to_all.chmod(0o777)  # anyone could plant a page there
+    monkeypatch.setenv(SHARED_PAGES_ENV, str(open_to_all))
+    assert SharedPages.from_env() is None
+    monkeypatch.setenv(SHARED_PAGES_ENV, str(tmp_path / "missing"))
+    assert SharedPages.from_env() is None
+
+
+def test_rendered_pages_look_in_the_shared_folder_then_keep_the_page(folder: Path) -> None:
+    worker_a = RenderedPages(4, SharedPages(folder))
+    worker_b = RenderedPages(4, SharedPages(folder))
+    worker_a.put("k", PAGE)  # kept in a's memory only
+    assert worker_b.get("k") is None
+    worker_a.shared.put("k", PAGE)  # type: ignore[union-attr]  # as keep() does
+    assert worker_b.get("k") == PAGE
+    for path in folder.iterdir():
+        path.unlink()
+    assert worker_b.get("k") == PAGE  # now in b's memory too
+
+
+@pytest.fixture
+def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    original = pages.run_search
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(str(args[2].get("q")))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "run_search", counting)
+    return calls
+
+
+def test_a_search_one_worker_rendered_is_answered_by_the_other(
+    folder: Path,
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    searches: list[str],
+) -> None:
+    monkeypatch.setenv(SHARED_PAGES_ENV, str(folder))
+    settings = make_settings()
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as other:
+        first = one.get("/search?q=arctic")
+        assert first.status_code == 200 and searches == ["arctic"]
+        second = other.get("/search?q=arctic")
+        assert searches == ["arctic"]  # not searched again
+        assert second.text == first.text and second.headers["etag"] == first.headers["etag"]
+        assert "frame-ancestors 'none'" in second.headers["content-security-policy"]
+        other.get("/search?q=snowflake")
+        assert searches == ["arctic", "snowflake"]
+
+
+def test_serve_with_workers_gives_them_a_private_folder_and_removes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def run(config: Any) -> None:
+        path = os.environ[SHARED_PAGES_ENV]
+        seen.append((path, os.stat(path).st_mode & 0o777))
+
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: pytest.fail("one worker"))
+    monkeypatch.setattr("vod.web.workers.run", run)
+    args = ["serve", "--workers", "2", "--port", "8123", "--index-dir", str(tmp_path / "i")]
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    ((path, mode),) = seen
+    assert mode == 0o700
+    assert not Path(path).exists() and SHARED_PAGES_ENV not in os.environ
+
+
+def test_one_worker_shares_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str | None] = []
+    monkeypatch.setattr(
+        "uvicorn.run", lambda *a, **kw: seen.append(os.environ.get(SHARED_PAGES_ENV))
+    )
+    result = CliRunner().invoke(cli.main, ["serve", "--index-dir", str(tmp_path / "i")])
+    assert result.exit_code == 0, result.output
+    assert seen == [None]
