@@ -225,3 +225,40 @@ def test_many_small_lists_cannot_outgrow_the_cache() -> None:
         kept.put(n, one)
     assert len(kept) <= scoring.CACHE_POSTINGS // (scoring.ENTRY_WEIGHT + 1)
     assert kept.weight <= scoring.CACHE_POSTINGS
+
+
+def test_a_phrase_is_read_only_among_candidates_with_all_its_words(
+    deployed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whoosh import query as wq
+
+    index = SearchIndex(deployed / "index")
+    current = index._current()
+    scorer = current.scorer
+    assert scorer is not None
+    words = ["manual", "test"]
+    for word in words:  # decoded and kept, as the search before the phrase bonus leaves them
+        scorer.decode("title", word.encode())
+    with_words = scorer.cached(("title", b"manual"))
+    assert with_words is not None
+    everyone = set(range(scorer.doc_count))
+    phrase = wq.Phrase("title", words)
+    built: list[int] = []
+    real = wq.Phrase.matcher
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(wq.Phrase, "matcher", counting)
+    found = scorer.run(phrase, everyone, float("inf"))
+    assert found is not None and found.scores
+    monkeypatch.setattr(scoring._Run, "_with_every_word", lambda self, q, within: within)
+    unfiltered = scorer.run(phrase, everyone, float("inf"))
+    assert unfiltered is not None and found.scores == unfiltered.scores
+    built.clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(wq.Phrase, "matcher", counting)
+    without_manual = everyone - set(with_words[0])
+    nothing = scorer.run(phrase, set(sorted(without_manual)[:50]), float("inf"))
+    assert nothing is not None and nothing.scores == {} and built == []

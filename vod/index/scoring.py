@@ -347,7 +347,37 @@ class _Run:
             return self._inverse(q, within)
         if isinstance(q, wq.Not | wq.Every | wq.Prefix | wq.Wildcard | wq.FuzzyTerm):
             raise Unsupported(type(q).__name__)
+        if isinstance(q, wq.Phrase) and within is not None:
+            within = self._with_every_word(q, within)
+            if not within:
+                return {}
         return self._whoosh(q, within)
+
+    def _with_every_word(self, q: wq.Phrase, within: set[int]) -> set[int]:
+        """The documents of `within` that have each word of the phrase `q` in its field, as far
+        as the decoded lists kept say (a word not kept rules nothing out).
+
+        A phrase's matcher reads every word's positions, per segment: most of the cost of the
+        exact-phrase bonus, paid even where no candidate has all the words in that field (the
+        title, usually: the words matched elsewhere).
+        """
+        schema = self.scorer.searcher.schema
+        if q.fieldname not in schema:
+            return within
+        field = schema[q.fieldname]
+        for word in q.words:
+            try:
+                kept = self.scorer.cached((q.fieldname, field.to_bytes(word)))
+            except ValueError:
+                continue
+            if kept is None:
+                continue
+            ids = kept[0]  # ascending document numbers
+            count = len(ids)
+            within = {d for d in within if (i := bisect_left(ids, d)) < count and ids[i] == d}
+            if not within:
+                break
+        return within
 
     def _and(self, subqueries: list[wq.Query], within: set[int] | None) -> Scores:
         negatives = [s for s in subqueries if isinstance(s, wq.Not)]
@@ -443,7 +473,9 @@ class _Run:
             return {}
         boost = q.boost
         cached = scorer.cached((fieldname, btext))
-        if cached is None and scorer.reader.doc_frequency(fieldname, btext) >= CACHE_MIN:
+        if cached is None and (
+            CACHE_MIN <= 1 or scorer.reader.doc_frequency(fieldname, btext) >= CACHE_MIN
+        ):
             cached = scorer.decode(fieldname, btext, self)
             if cached is None:  # out of time while decoding: nothing of this word is kept
                 return {}
@@ -529,6 +561,10 @@ class _Run:
         for segment in self.scorer.segments:
             if self._late():
                 return out
+            if wanted is not None:
+                end = segment.offset + segment.reader.doc_count_all()
+                if bisect_left(wanted, segment.offset) == bisect_left(wanted, end):
+                    continue  # no candidate in this segment: its matcher is not built
             matcher = q.matcher(segment.searcher, segment.searcher.context())
             offset = segment.offset
             n = 0
