@@ -342,8 +342,42 @@ def _parse_words(parser: MultifieldParser, text: str, words: str) -> wq.Query:
         return parts[0]
     # Whoosh's parser joins the top level with a plain OR, whatever the group's scale (the
     # coordination of any-words searches is coordination.py's).
-    whole: wq.Query = wq.And(parts) if words == ALL_WORDS else wq.Or(parts)
-    return whole.normalize()
+    return _joined(parts, wq.And if words == ALL_WORDS else wq.Or)
+
+
+def _joined(parts: list[wq.Query], kind: type[wq.CompoundQuery]) -> wq.Query:
+    """`kind(parts).normalize()` for parts that are normalized already (parses).
+
+    Whoosh's CompoundQuery.normalize (2.7.5) first normalizes every part again, and copies each
+    grandchild it lifts out of a nested part: for two words, two ORs of eight fields walked,
+    hashed and deep-copied, a tenth of a search's parsing. These are its steps on the top level
+    only; a part with ranges or `*` (never a parse of plain words) takes Whoosh's way.
+    """
+    lifted: list[wq.Query] = []
+    for part in parts:
+        if isinstance(part, kind):
+            if part.boost == 1.0:
+                lifted += part.subqueries  # Whoosh's with_boost(boost * 1.0): an equal copy
+            else:
+                lifted += [sub.with_boost(sub.boost * part.boost) for sub in part.subqueries]
+        else:
+            lifted.append(part)
+    if any(isinstance(q, wq.Every | wq.TermRange | wq.NumericRange) for q in lifted):
+        return kind(parts).normalize()
+    if all(q is wq.NullQuery for q in lifted):
+        return wq.NullQuery
+    kept: list[wq.Query] = []
+    seen: set[wq.Query] = set()
+    for q in lifted:
+        if q is wq.NullQuery or q in seen:
+            continue
+        seen.add(q)
+        kept.append(q)
+    if not kept:
+        return wq.NullQuery
+    if len(kept) == 1:
+        return kept[0]  # the join's boost is 1: the part as it is
+    return kind(kept)
 
 
 # A word of letters and digits only: no syntax of the parser's applies to it (no field, sign,
