@@ -62,6 +62,7 @@ FREQUENT_MIN = 256  # postings of a term the build lists as frequent (FREQUENT_F
 # After the budget, the words to leave out are still applied to what was scored, for at most
 # this share of the budget more; beyond it the search gives up.
 GRACE = 0.5
+FEW_CANDIDATES = 8  # a list this many times longer than the candidates is searched, not walked
 CHECK_EVERY = 64  # documents a Whoosh matcher (a phrase) steps between looks at the clock
 FREQUENT_FILE = "frequent.json"  # the terms a new version decodes first, chosen by the build
 FREQUENT_TERMS = 300  # terms listed, the most used first, over every searched field
@@ -469,10 +470,12 @@ class _Run:
             btext = field.to_bytes(q.text)
         except ValueError:
             return {}
-        if (fieldname, btext) not in scorer.reader or self._late():
+        # A list kept decoded answers first: the term is in the index (no lookup in each
+        # segment's terms, a file read for a word not met lately).
+        cached = scorer.cached((fieldname, btext))
+        if (cached is None and (fieldname, btext) not in scorer.reader) or self._late():
             return {}
         boost = q.boost
-        cached = scorer.cached((fieldname, btext))
         if cached is None and (
             CACHE_MIN <= 1 or scorer.reader.doc_frequency(fieldname, btext) >= CACHE_MIN
         ):
@@ -485,6 +488,16 @@ class _Run:
                 if boost == 1.0:
                     return dict(zip(ids, scores, strict=True))
                 return {d: s * boost for d, s in zip(ids, scores, strict=True)}
+            if len(within) * FEW_CANDIDATES < len(ids):
+                # A few candidates in a long list (the other words of an AND were rarer): look
+                # each up (the numbers ascend) instead of walking the list.
+                count = len(ids)
+                found = {}
+                for d in within:
+                    i = bisect_left(ids, d)
+                    if i < count and ids[i] == d:
+                        found[d] = scores[i] * boost
+                return found
             return {d: s * boost for d, s in zip(ids, scores, strict=True) if d in within}
         return self._read(fieldname, btext, within, scorer.weigh(fieldname, btext, boost))
 

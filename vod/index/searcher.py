@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import operator
 import threading
 import time
 from collections.abc import Iterator
@@ -469,7 +470,7 @@ class SearchIndex:
             return Matches([], [], partial=True)
         found = Matches(
             list(scores),
-            [(s, -d) for d, s in scores.items() if allowed is None or d in allowed],
+            _scored(scores, allowed),
             partial=partial,
         )
         if parsed.phrase is not None and found.scored and not found.partial:
@@ -506,7 +507,7 @@ class SearchIndex:
                 scores = run.scores
                 found = Matches(
                     list(scores),
-                    [(s, -d) for d, s in scores.items() if allowed is None or d in allowed],
+                    _scored(scores, allowed),
                     partial=run.partial,
                 )
             if parsed.phrase is not None and found.scored and not found.partial:
@@ -611,6 +612,16 @@ def _first(found: Matches, docs: frozenset[int]) -> Matches:
     lift = max(s for s, _ in found.scored)
     found.scored = [(s + lift, n) if -n in docs else (s, n) for s, n in found.scored]
     return found
+
+
+def _scored(scores: dict[int, float], allowed: frozenset[int] | None) -> list[tuple[float, int]]:
+    """(score, -document) of each match the filters allow, as Matches ranks them.
+
+    Built from C when no filter applies: a common word matches thousands of talks.
+    """
+    if allowed is None:
+        return list(zip(scores.values(), map(operator.neg, scores), strict=True))
+    return [(s, -d) for d, s in scores.items() if d in allowed]
 
 
 def _below(first: Matches, then: Matches) -> Matches:
