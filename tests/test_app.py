@@ -21,7 +21,7 @@ from vod.listing import CardFacts, TalkCard
 from vod.storage import LocalStorage, Recordings
 from vod.urls import SiteUrls
 from vod.web.app import create_app, make_templates
-from vod.web.middleware import RenderedPages
+from vod.web.kept_pages import RenderedPages
 from vod.web.state import AppState
 
 SNOWFLAKE = "training-arctic-at-snowflake"

@@ -16,13 +16,9 @@ client without gzip gets them decompressed (about 20 µs).
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import ipaddress
 import logging
-from collections.abc import Hashable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -30,11 +26,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vod.lru import LruCache
 from vod.providers import frame_sources
-
-if TYPE_CHECKING:
-    from vod.web.shared_pages import SharedPages
 
 log = logging.getLogger(__name__)
 
@@ -236,73 +228,6 @@ class ConditionalGet:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, wrapped)
-
-
-# ---- kept talk pages ------------------------------------------------------------------------
-
-MAX_PAGES = 4096  # about 4 kB each once compressed: under 20 MB per worker
-# Once per page; every gzip client then gets these bytes. A pyvideo search page (25 kB): level 1
-# 105 us and 5.5 kB, level 6 168 us and 5.0 kB. Most kept pages are never asked for again, and a
-# page's bytes are small beside its thumbnails: the fast level.
-LEVEL = 1
-
-
-@dataclass(frozen=True, slots=True)
-class KeptPage:
-    gzipped: bytes
-    etag: str
-    media_type: str
-
-    @classmethod
-    def of(cls, body: bytes, media_type: str) -> KeptPage:
-        return cls(gzip.compress(body, compresslevel=LEVEL, mtime=0), etag(body), media_type)
-
-    def response(
-        self, request: Request, cache_control: str, plain: bytes | None = None
-    ) -> Response:
-        """Answer `request` from the kept page: 304, gzip, or the plain body.
-
-        `plain` is the page's body when the caller has it (it just rendered the page): a client
-        that does not take gzip gets it as it is, and one that does gets the kept bytes, so the
-        page is compressed once (the gzip middleware leaves an encoded answer alone).
-        """
-        headers = {"Cache-Control": cache_control, "ETag": self.etag, "Vary": "Accept-Encoding"}
-        if (unchanged := not_modified(request, self.etag, headers)) is not None:
-            return unchanged
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            headers["Content-Encoding"] = "gzip"
-            return Response(self.gzipped, media_type=self.media_type, headers=headers)
-        body = plain if plain is not None else gzip.decompress(self.gzipped)
-        return Response(body, media_type=self.media_type, headers=headers)
-
-
-class RenderedPages(LruCache[KeptPage]):
-    """A thread-safe LRU of rendered pages; with `shared`, backed by the pages every worker of
-    the server kept (shared_pages.py)."""
-
-    def __init__(self, size: int = MAX_PAGES, shared: SharedPages | None = None) -> None:
-        super().__init__(size)
-        self.shared = shared
-
-    def get(self, key: Hashable) -> KeptPage | None:
-        """The page kept under `key` here, else by another worker (then kept here too)."""
-        found = super().get(key)
-        if found is None and self.shared is not None:
-            found = self.shared.get(key)
-            if found is not None:
-                self.put(key, found)
-        return found
-
-    def keep(
-        self, key: Hashable, response: Response, cache_control: str, request: Request
-    ) -> Response:
-        """Keep the bytes of a rendered answer under `key`, and answer `request` from them."""
-        body = bytes(response.body)
-        kept = KeptPage.of(body, response.media_type or "text/html")
-        self.put(key, kept)
-        if self.shared is not None:
-            self.shared.put(key, kept)
-        return kept.response(request, cache_control, plain=body)
 
 
 # ---- The Host header is not trusted (issue #10, item 7) ------------------------------

@@ -14,8 +14,7 @@ from vod import heap
 from vod.errors import CatalogError, IndexNotBuilt
 from vod.listing import CardFacts, card_facts
 from vod.urls import SiteUrls
-from vod.web.middleware import RenderedPages
-from vod.web.shared_pages import SharedPages
+from vod.web.kept_pages import RenderedPages, SharedPages
 
 SEARCH_PAGES_KEPT = 1024  # rendered search pages per worker: ~8 MB
 
@@ -145,7 +144,7 @@ class AppState:
     jobs: dict[str, Any] = field(default_factory=dict)  # admin jobs (reindex) and their state
     rendered: RenderedPages = field(default_factory=RenderedPages)  # talk pages, see html.talk
     # Search pages, see html.search: fewer, as they are larger (~6 kB compressed).
-    # Search pages, backed by the pages every worker of `vod serve` kept (shared_pages.py).
+    # Search pages, backed by the pages every worker of `vod serve` kept (kept_pages.py).
     searched: RenderedPages = field(
         default_factory=lambda: RenderedPages(SEARCH_PAGES_KEPT, SharedPages.from_env())
     )

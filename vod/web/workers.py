@@ -160,7 +160,7 @@ def run_server(
     )
     if workers > 1 and port != 0 and available():
         # One listening socket per worker, so the kernel spreads connections (see above), and
-        # one folder of rendered search pages for all of them (shared_pages.py).
+        # one folder of rendered search pages for all of them (kept_pages.py).
         with shared_pages_folder():
             run(uvicorn.Config(APP_FACTORY, factory=True, **options))
         return
@@ -171,7 +171,7 @@ def run_server(
 def shared_pages_folder() -> Iterator[Path]:
     """Make a private folder for the workers' shared pages, named to them in the environment,
     and remove it when the server stops."""
-    from vod.web.shared_pages import SHARED_PAGES_ENV
+    from vod.web.kept_pages import SHARED_PAGES_ENV
 
     # In memory where Linux offers it (tmpfs): writing a page there costs 26 us of CPU, against
     # 100-670 us on this machine's ext4 (a new file and a rename per page rendered).

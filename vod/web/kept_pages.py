@@ -1,9 +1,14 @@
-"""Rendered search pages shared by the workers of one `vod serve` (issue #12).
+"""Rendered pages kept: in each worker's memory, and shared by the workers of one server.
 
-Each worker keeps the pages it rendered in memory (RenderedPages). With two workers, a search
-asked again lands on either: half the time on the one that has not seen it, which renders the
-page again. Replaying the load bench's Zipf draws of 20,000 searches, two caches of 1,024 pages
-answer 59% of 15,000 requests; one cache over both workers' pages, 8,192 pages, answers 70%.
+A talk or search page is kept once rendered (gzip-compressed, with its ETag) while nothing it
+depends on changes: the views key it on the index version, the catalog, its media and the site's
+address (html.py). RenderedPages is one worker's LRU of them.
+
+The workers of one `vod serve` also share their search pages (issue #12), since with two
+workers a search asked again lands on either: half the time on the one that has not seen it,
+which renders the page again. Replaying the load bench's Zipf draws of 20,000 searches, two
+caches of 1,024 pages answer 59% of 15,000 requests; one cache over both workers' pages, 8,192
+pages, answers 70%.
 Measured under wrk: 974-1,044 Zipf req/s without, 1,712-1,727 with (BENCHMARKS.md).
 
 So `vod serve --workers N` makes a private folder (mode 0700, in /dev/shm where there is one,
@@ -19,17 +24,90 @@ a checked header, an ETag, a media type and the gzipped body.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import os
 import stat
 import threading
 from collections.abc import Hashable
+from dataclasses import dataclass
 from pathlib import Path
 
-from vod.web.middleware import KeptPage
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vod.lru import LruCache
+from vod.web.middleware import etag, not_modified
 
 log = logging.getLogger(__name__)
+
+MAX_PAGES = 4096  # about 4 kB each once compressed: under 20 MB per worker
+# Once per page; every gzip client then gets these bytes. A pyvideo search page (25 kB): level 1
+# 105 us and 5.5 kB, level 6 168 us and 5.0 kB. Most kept pages are never asked for again, and a
+# page's bytes are small beside its thumbnails: the fast level.
+LEVEL = 1
+
+
+@dataclass(frozen=True, slots=True)
+class KeptPage:
+    gzipped: bytes
+    etag: str
+    media_type: str
+
+    @classmethod
+    def of(cls, body: bytes, media_type: str) -> KeptPage:
+        return cls(gzip.compress(body, compresslevel=LEVEL, mtime=0), etag(body), media_type)
+
+    def response(
+        self, request: Request, cache_control: str, plain: bytes | None = None
+    ) -> Response:
+        """Answer `request` from the kept page: 304, gzip, or the plain body.
+
+        `plain` is the page's body when the caller has it (it just rendered the page): a client
+        that does not take gzip gets it as it is, and one that does gets the kept bytes, so the
+        page is compressed once (the gzip middleware leaves an encoded answer alone).
+        """
+        headers = {"Cache-Control": cache_control, "ETag": self.etag, "Vary": "Accept-Encoding"}
+        if (unchanged := not_modified(request, self.etag, headers)) is not None:
+            return unchanged
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            return Response(self.gzipped, media_type=self.media_type, headers=headers)
+        body = plain if plain is not None else gzip.decompress(self.gzipped)
+        return Response(body, media_type=self.media_type, headers=headers)
+
+
+class RenderedPages(LruCache[KeptPage]):
+    """A thread-safe LRU of rendered pages; with `shared`, backed by the pages every worker of
+    the server kept (SharedPages, below)."""
+
+    def __init__(self, size: int = MAX_PAGES, shared: SharedPages | None = None) -> None:
+        super().__init__(size)
+        self.shared = shared
+
+    def get(self, key: Hashable) -> KeptPage | None:
+        """The page kept under `key` here, else by another worker (then kept here too)."""
+        found = super().get(key)
+        if found is None and self.shared is not None:
+            found = self.shared.get(key)
+            if found is not None:
+                self.put(key, found)
+        return found
+
+    def keep(
+        self, key: Hashable, response: Response, cache_control: str, request: Request
+    ) -> Response:
+        """Keep the bytes of a rendered answer under `key`, and answer `request` from them."""
+        body = bytes(response.body)
+        kept = KeptPage.of(body, response.media_type or "text/html")
+        self.put(key, kept)
+        if self.shared is not None:
+            self.shared.put(key, kept)
+        return kept.response(request, cache_control, plain=body)
+
+
+# ---- shared by the workers of one server ----------------------------------------------------
 
 SHARED_PAGES_ENV = "VOD_SHARED_PAGES"  # set by vod serve for its workers only
 SLOTS = 8192  # files; a pyvideo search page is ~5.5 kB gzipped: under 50 MB in all

@@ -14,8 +14,7 @@ from starlette.testclient import TestClient
 from vod import cli, pages
 from vod.config import Settings
 from vod.web.app import create_app
-from vod.web.middleware import KeptPage, RenderedPages
-from vod.web.shared_pages import SHARED_PAGES_ENV, SharedPages
+from vod.web.kept_pages import SHARED_PAGES_ENV, KeptPage, RenderedPages, SharedPages
 
 PAGE = KeptPage(b"\x1f\x8b gzipped bytes\nwith a line break", 'W/"abc"', "text/html")
 
@@ -87,7 +86,8 @@ def test_rendered_pages_look_in_the_shared_folder_then_keep_the_page(folder: Pat
     worker_b = RenderedPages(4, SharedPages(folder))
     worker_a.put("k", PAGE)  # kept in a's memory only
     assert worker_b.get("k") is None
-    worker_a.shared.put("k", PAGE)  # type: ignore[union-attr]  # as keep() does
+    assert worker_a.shared is not None
+    worker_a.shared.put("k", PAGE)  # as keep() does
     assert worker_b.get("k") == PAGE
     for path in folder.iterdir():
         path.unlink()
