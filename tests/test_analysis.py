@@ -134,6 +134,7 @@ ANALYZED = {
     "muller test mullertest snake case snakecas init pep 8",
 }
 ANALYZED[8] = ANALYZED[7]  # the same analysis; the abstract's words are stored for snippets
+ANALYZED[9] = ANALYZED[8]  # the same; the title's and presenters' words are stored too
 
 
 def test_changing_the_analyzers_needs_a_new_index_format() -> None:

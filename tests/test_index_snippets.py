@@ -122,15 +122,17 @@ def test_word_analysis_is_remembered_within_a_bound(monkeypatch: pytest.MonkeyPa
 def test_a_stored_word_stream_marks_what_analysing_the_text_marks(
     text: str, data: st.DataObject
 ) -> None:
-    stream = snippets.word_stream(text)
+    analyzer = data.draw(st.sampled_from([TEXT_ANALYZER, NAME_ANALYZER]))
+    whole = data.draw(st.booleans())
+    stream = snippets.word_stream(text, analyzer)
     assert stream is not None
-    analysed = sorted({t.text for t in TEXT_ANALYZER(text, mode="query")})
+    analysed = sorted({t.text for t in analyzer(text, mode="query")})
     terms = frozenset(
         data.draw(st.lists(st.sampled_from(analysed), max_size=4)) if analysed else []
     )
     terms |= frozenset(data.draw(st.lists(st.sampled_from(["python", "run", "zzz"]), max_size=2)))
-    assert snippets._mark(text, terms, TEXT_ANALYZER, False, stream=stream) == snippets._mark(
-        text, terms, TEXT_ANALYZER, False
+    assert snippets._mark(text, terms, analyzer, whole, stream=stream) == snippets._mark(
+        text, terms, analyzer, whole
     )
 
 

@@ -289,11 +289,12 @@ def test_abstract_snippet_keeps_the_full_stop_and_says_when_it_is_cut(index: Sea
     assert "<mark>needle</mark>," in marked
 
 
-def test_abstract_snippets_read_the_words_the_index_kept(
+def test_snippets_read_the_words_the_index_kept(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The build keeps each abstract's analysed words and spans (snippets.word_stream); a hit's
-    # snippet reads them instead of analysing the abstract again.
+    # The build keeps the analysed words and spans of each text a snippet marks (the abstract,
+    # the title, the presenters: snippets.word_stream); a hit's snippet reads them instead of
+    # analysing the texts again. Only a transcript cue is analysed (it is not stored whole).
     analysed: list[str] = []
     real = snippets_module._words
 
@@ -306,11 +307,19 @@ def test_abstract_snippets_read_the_words_the_index_kept(
     [hit] = index.search("rollbacks").hits
     assert hit.matched_in == "abstract"
     assert hit.snippet.endswith("automatic <mark>rollbacks</mark>.")
-    assert [t for t in analysed if len(t) >= 100] == []  # titles and names, never an abstract
-    with index._using() as current:
-        stored = current.searcher.stored_fields(0)
+    named = index.search("speaker:ada").hits
+    assert named and "<mark>Ada</mark>" in named[0].snippet
+    [titled] = index.search("untrusted").hits
+    assert titled.snippet == "Escaping &quot;<mark>Untrusted</mark>&quot; &lt;Text&gt;"
     monkeypatch.undo()
-    assert stored[snippets_module.ABSTRACT_WORDS] == snippets_module.word_stream(stored["abstract"])
+    with index._using() as current:
+        every = [current.searcher.stored_fields(n) for n in range(current.searcher.doc_count_all())]
+    stored_texts = {doc.get(name) for doc in every for name in snippets_module.WORD_STREAMS}
+    assert analysed and not stored_texts & set(analysed)  # cues only
+    for doc in every:
+        for name, (stream_field, analyzer, _) in snippets_module.WORD_STREAMS.items():
+            if doc.get(name):
+                assert doc[stream_field] == snippets_module.word_stream(doc[name], analyzer)
 
 
 # ---- spelling ------------------------------------------------------------------------------------

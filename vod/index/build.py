@@ -65,7 +65,8 @@ META = "meta.json"
 # 7: snake_case split like compounds; single digits kept (PEP 8, Python 3).
 # 8: the abstract's analysed words and spans stored for its snippets (snippets.word_stream).
 #    Bump also when the analysis changes: those words are read back as they were written.
-INDEX_FORMAT = 8
+# 9: the title's and the presenters' too.
+INDEX_FORMAT = 9
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
 # Per-process files naming the version each searching process reads (see write_lease).

@@ -13,7 +13,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 # Re-exported: the analyzers live in analysis.py, and callers know them from here too.
 from vod.index.analysis import NAME_ANALYZER as NAME_ANALYZER
 from vod.index.analysis import TEXT_ANALYZER as TEXT_ANALYZER
-from vod.index.snippets import ABSTRACT_WORDS, word_stream
+from vod.index.snippets import WORD_STREAMS, word_stream
 
 if TYPE_CHECKING:
     from vod.catalog import Catalog, Talk
@@ -55,8 +55,9 @@ def make_schema() -> Schema:
         slug=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=TEXT_ANALYZER, stored=True, spelling=True),
         abstract=TEXT(analyzer=TEXT_ANALYZER, stored=True, spelling=True),
-        # The abstract's analysed words and their spans, so a snippet need not analyse it again.
-        **{ABSTRACT_WORDS: STORED()},
+        # The analysed words and their spans of each text a snippet marks (the abstract, the
+        # title, the presenters), so a hit need not analyse them again.
+        **{stream_field: STORED() for stream_field, _, _ in WORD_STREAMS.values()},
         # Everyone on the talk, live and recorded, with aliases: what `speaker:` searches.
         people=TEXT(analyzer=NAME_ANALYZER, spelling=True),
         # Stored only, so a snippet can say which list a name matched in; `people` is searched.
@@ -111,12 +112,10 @@ def talk_document(catalog: Catalog, talk: Talk) -> dict[str, Any]:
     companies = sorted({s.company for s in everyone if s.company})
     company_keys = dict.fromkeys(k for k in map(facet_key, companies) if k)
     abstract = talk.abstract or ""
-    stream = word_stream(abstract) if abstract else None
-    return {
+    document: dict[str, Any] = {
         "slug": talk.slug,
         "title": talk.title or "",
         "abstract": abstract,
-        **({ABSTRACT_WORDS: stream} if stream is not None else {}),
         "people": " ; ".join(names),
         "speakers": " ; ".join(s.name for s in live if s.name),
         "recording_speakers": " ; ".join(s.name for s in recorded if s.name),
@@ -131,3 +130,9 @@ def talk_document(catalog: Catalog, talk: Talk) -> dict[str, Any]:
         "date": talk_date(catalog, talk),
         "position": talk.position,
     }
+    for name, (stream_field, analyzer, _) in WORD_STREAMS.items():
+        text = document[name]
+        stream = word_stream(text, analyzer) if text else None
+        if stream is not None:
+            document[stream_field] = stream
+    return document

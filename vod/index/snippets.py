@@ -30,6 +30,14 @@ WIDEN_CHARS = 30  # how far a fragment may grow to reach the blank around it
 # the title is on the card already, so the abstract says more.
 _PREFERENCE = ("abstract", "title", "speakers", "recording_speakers", "transcript")
 ABSTRACT_WORDS = "abstract_words"  # the stored field of the abstract's word stream
+# Each stored text a snippet marks: the stored field of its word stream, its analyzer, and the
+# index field whose searched words are marked in it (names are searched in `people`).
+WORD_STREAMS: dict[str, tuple[str, Any, str]] = {
+    "abstract": (ABSTRACT_WORDS, TEXT_ANALYZER, "abstract"),
+    "title": ("title_words", TEXT_ANALYZER, "title"),
+    "speakers": ("speakers_words", NAME_ANALYZER, "people"),
+    "recording_speakers": ("recording_speakers_words", NAME_ANALYZER, "people"),
+}
 
 
 @dataclass(frozen=True)
@@ -103,12 +111,12 @@ SPAN_TYPE = "I"
 WordStream = tuple[str, bytes]
 
 
-def word_stream(text: str) -> WordStream | None:
-    """What the snippet of an abstract needs from its analysis, worked out once when the index
-    is built instead of on every hit (it was two thirds of a snippet's time): the analysed words
-    and their spans. None when a word holds the separator (never, with today's tokenizer): the
-    snippet then analyses the text itself."""
-    found = _words(text, None, TEXT_ANALYZER)
+def word_stream(text: str, analyzer: Any = TEXT_ANALYZER) -> WordStream | None:
+    """What the snippet of a text (an abstract, a title, names) needs from its analysis, worked
+    out once when the index is built instead of on every hit (it was two thirds of a snippet's
+    time): the analysed words and their spans. None when a word holds the separator (never,
+    with today's tokenizer): the snippet then analyses the text itself."""
+    found = _words(text, None, analyzer)
     if found is None:  # pragma: no cover - without terms to look for, there is always an answer
         return None
     words, spans = found
@@ -372,22 +380,16 @@ def make_snippet(
     `terms` maps index fields to the words the query searched in them; `cue` is the transcript
     cue that said most of them, if the transcript matched.
     """
-    people = terms.get("people", frozenset())
+    # The abstract is cut around its matches; a title or a list of names is shown whole.
     found: dict[str, tuple[str, frozenset[str]]] = {
-        "abstract": _mark(
-            stored.get("abstract") or "",
-            terms.get("abstract", frozenset()),
-            TEXT_ANALYZER,
-            whole=False,
-            stream=stored.get(ABSTRACT_WORDS),
-        ),
-        "title": _mark(
-            stored.get("title") or "", terms.get("title", frozenset()), TEXT_ANALYZER, whole=True
-        ),
-        "speakers": _mark(stored.get("speakers") or "", people, NAME_ANALYZER, whole=True),
-        "recording_speakers": _mark(
-            stored.get("recording_speakers") or "", people, NAME_ANALYZER, whole=True
-        ),
+        name: _mark(
+            stored.get(name) or "",
+            terms.get(searched, frozenset()),
+            analyzer,
+            whole=name != "abstract",
+            stream=stored.get(stream_field),
+        )
+        for name, (stream_field, analyzer, searched) in WORD_STREAMS.items()
     }
     moment = None
     if cue is not None:
