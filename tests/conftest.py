@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from vod import pages
 from vod.catalog import Catalog, load_catalog
 from vod.config import BUNDLED_CATALOG, Settings
 from vod.index import build_index
@@ -80,4 +81,18 @@ def renice_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return increment
 
     monkeypatch.setattr("os.nice", record)
+    return calls
+
+
+@pytest.fixture
+def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The queries that reached pages.run_search (a kept search page is not searched again)."""
+    calls: list[str] = []
+    original = pages.run_search
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(str(args[2].get("q")))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "run_search", counting)
     return calls

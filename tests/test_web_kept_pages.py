@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from vod import cli, pages
+from vod import cli
 from vod.config import Settings
 from vod.web.app import create_app
 from vod.web.kept_pages import SHARED_PAGES_ENV, KeptPage, RenderedPages, SharedPages
@@ -92,19 +92,6 @@ def test_rendered_pages_look_in_the_shared_folder_then_keep_the_page(folder: Pat
     for path in folder.iterdir():
         path.unlink()
     assert worker_b.get("k") == PAGE  # now in b's memory too
-
-
-@pytest.fixture
-def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-    original = pages.run_search
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(str(args[2].get("q")))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(pages, "run_search", counting)
-    return calls
 
 
 def test_a_search_one_worker_rendered_is_answered_by_the_other(

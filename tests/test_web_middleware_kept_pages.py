@@ -163,19 +163,6 @@ def test_pages_with_expiring_urls_are_never_kept(
 # ---- search pages -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-    original = pages.run_search
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(str(args[2].get("q")))
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(pages, "run_search", counting)
-    return calls
-
-
 def test_the_same_search_is_answered_from_the_kept_page(
     app_client: TestClient, searches: list[str]
 ) -> None:

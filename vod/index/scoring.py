@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,15 +47,14 @@ from vod.index import budget
 from vod.lru import LruCache
 
 Scores = dict[int, float]
-# Posting lists of at least CACHE_MIN documents are decoded once and kept, up to CACHE_POSTINGS
-# per index version: a list weighs its postings (12 bytes each) plus ENTRY_WEIGHT for the entry
+# Every posting list a search reads whole is decoded once and kept, up to CACHE_POSTINGS per
+# index version: a list weighs its postings (12 bytes each) plus ENTRY_WEIGHT for the entry
 # itself (its key and two arrays, ~350 bytes), so the cache stays under ~12 MB however small
 # its lists. Decoding is the cost of a frequent term (about 0.7 us a posting: `python` has 20k
 # in eight fields); a rare term's cost is opening its list (a pickled block header, ~30 us a
 # field and segment). Both come back: the words people search recur in other searches, so
 # every list read whole is kept (pyvideo, 3,000 distinct title-word searches after 5,000
 # others: 4.7 ms CPU a search with lists of 256 postings or more kept, 3.9 with all).
-CACHE_MIN = 1
 CACHE_POSTINGS = 1_000_000
 ENTRY_WEIGHT = 32
 FREQUENT_MIN = 256  # postings of a term the build lists as frequent (FREQUENT_FILE)
@@ -201,12 +200,12 @@ class BM25Scorer:
         return bm25
 
     def decode(self, fieldname: str, btext: bytes, run: _Run | None = None) -> Decoded | None:
-        """Read a whole posting list with its unboosted scores, and keep it (see CACHE_MIN).
+        """Read a whole posting list with its unboosted scores, and keep it (see CACHE_POSTINGS).
 
         None when the run's budget stopped the reading: a list read in part is never kept.
         """
         run = run or _Run(self, float("inf"))
-        unboosted = run._read(fieldname, btext, None, self.weigh(fieldname, btext, 1.0))
+        unboosted = run._read(fieldname, btext, self.weigh(fieldname, btext, 1.0))
         if run.partial:
             return None
         decoded = (array("I", unboosted), array("d", unboosted.values()))
@@ -373,9 +372,7 @@ class _Run:
                 continue
             if kept is None:
                 continue
-            ids = kept[0]  # ascending document numbers
-            count = len(ids)
-            within = {d for d in within if (i := bisect_left(ids, d)) < count and ids[i] == d}
+            within = {d for d in within if _place(kept[0], d) >= 0}
             if not within:
                 break
         return within
@@ -476,48 +473,33 @@ class _Run:
         if (cached is None and (fieldname, btext) not in scorer.reader) or self._late():
             return {}
         boost = q.boost
-        if cached is None and (
-            CACHE_MIN <= 1 or scorer.reader.doc_frequency(fieldname, btext) >= CACHE_MIN
-        ):
+        if cached is None:
             cached = scorer.decode(fieldname, btext, self)
             if cached is None:  # out of time while decoding: nothing of this word is kept
                 return {}
-        if cached is not None:
-            ids, scores = cached
-            if within is None:
-                if boost == 1.0:
-                    return dict(zip(ids, scores, strict=True))
-                return {d: s * boost for d, s in zip(ids, scores, strict=True)}
-            if len(within) * FEW_CANDIDATES < len(ids):
-                # A few candidates in a long list (the other words of an AND were rarer): look
-                # each up (the numbers ascend) instead of walking the list.
-                count = len(ids)
-                found = {}
-                for d in within:
-                    i = bisect_left(ids, d)
-                    if i < count and ids[i] == d:
-                        found[d] = scores[i] * boost
-                return found
-            return {d: s * boost for d, s in zip(ids, scores, strict=True) if d in within}
-        return self._read(fieldname, btext, within, scorer.weigh(fieldname, btext, boost))
+        ids, scores = cached
+        if within is None:
+            if boost == 1.0:
+                return dict(zip(ids, scores, strict=True))
+            return {d: s * boost for d, s in zip(ids, scores, strict=True)}
+        if len(within) * FEW_CANDIDATES < len(ids):
+            # A few candidates in a long list (the other words of an AND were rarer): look each
+            # up instead of walking the list.
+            return {d: scores[i] * boost for d in within if (i := _place(ids, d)) >= 0}
+        return {d: s * boost for d, s in zip(ids, scores, strict=True) if d in within}
 
     def _read(
-        self,
-        fieldname: str,
-        btext: bytes,
-        within: set[int] | None,
-        weigh: Callable[[Any, Any], list[float]],
+        self, fieldname: str, btext: bytes, weigh: Callable[[Any, Any], list[float]]
     ) -> Scores:
-        """Score a term's postings in every segment (within `within`), until the deadline."""
+        """Score a term's whole posting list in every segment, until the deadline."""
         out: Scores = {}
-        wanted = sorted(within) if within is not None else None
         for segment in self.scorer.segments:
             if (fieldname, btext) not in segment.reader:
                 continue
             postings = segment.reader.postings(fieldname, btext)
             if isinstance(postings, FilterMatcher):
                 postings = postings.child  # deleted documents are left out below, a block at once
-            if not self._segment(_Blocks(postings), segment, within, wanted, weigh, out):
+            if not self._segment(_Blocks(postings), segment, weigh, out):
                 break
         return out
 
@@ -525,43 +507,18 @@ class _Run:
         self,
         blocks: _Blocks,
         segment: _Segment,
-        within: set[int] | None,
-        wanted: list[int] | None,
         weigh: Callable[[Any, Any], list[float]],
         out: Scores,
     ) -> bool:
         """Add one segment's postings to `out`; False when the budget stopped the reading."""
         offset, deleted = segment.offset, segment.deleted
-        start = bisect_left(wanted, offset) if wanted is not None else 0
         while blocks.active():
-            if wanted is not None:
-                if start >= len(wanted):
-                    break
-                if wanted[start] > offset + blocks.max_id():
-                    blocks.next()  # no candidate in this block: not decoded
-                    continue
             local, tfs = blocks.read()
             if deleted:
-                pairs = [
-                    (offset + d, tf)
-                    for d, tf in zip(local, tfs, strict=True)
-                    if d not in deleted and (within is None or offset + d in within)
-                ]
-            elif within is not None:
-                pairs = [
-                    (offset + d, tf)
-                    for d, tf in zip(local, tfs, strict=True)
-                    if offset + d in within
-                ]
-            else:
-                ids = [offset + d for d in local] if offset else local
-                out.update(zip(ids, weigh(ids, tfs), strict=True))
-                pairs = []
-            if pairs:
-                ids = [d for d, _ in pairs]
-                out.update(zip(ids, weigh(ids, [tf for _, tf in pairs]), strict=True))
-            if wanted is not None:
-                start = bisect_right(wanted, offset + blocks.max_id(), start)
+                pairs = [(d, tf) for d, tf in zip(local, tfs, strict=True) if d not in deleted]
+                local, tfs = [d for d, _ in pairs], [tf for _, tf in pairs]
+            ids = [offset + d for d in local] if offset else local
+            out.update(zip(ids, weigh(ids, tfs), strict=True))
             blocks.next()
             if self._late():
                 return False
@@ -621,9 +578,6 @@ class _Blocks:
     def active(self) -> bool:
         return bool(self.m.is_active())
 
-    def max_id(self) -> int:
-        return int(self.m._maxid) if self.blocky else int(self.m.id())
-
     def read(self) -> tuple[Any, Any]:
         m = self.m
         if self.blocky:
@@ -641,6 +595,12 @@ class _Blocks:
             m._next_block()
         else:
             m.next()
+
+
+def _place(ids: array[int], docnum: int) -> int:
+    """Where `docnum` is in a decoded list's document numbers (they ascend), or -1."""
+    i = bisect_left(ids, docnum)
+    return i if i < len(ids) and ids[i] == docnum else -1
 
 
 def _open_ended(q: wq.Query) -> bool:

@@ -29,11 +29,10 @@ WIDEN_CHARS = 30  # how far a fragment may grow to reach the blank around it
 # When two fields hold as many of the searched words, the earlier one here gives the snippet:
 # the title is on the card already, so the abstract says more.
 _PREFERENCE = ("abstract", "title", "speakers", "recording_speakers", "transcript")
-ABSTRACT_WORDS = "abstract_words"  # the stored field of the abstract's word stream
 # Each stored text a snippet marks: the stored field of its word stream, its analyzer, and the
 # index field whose searched words are marked in it (names are searched in `people`).
 WORD_STREAMS: dict[str, tuple[str, Any, str]] = {
-    "abstract": (ABSTRACT_WORDS, TEXT_ANALYZER, "abstract"),
+    "abstract": ("abstract_words", TEXT_ANALYZER, "abstract"),
     "title": ("title_words", TEXT_ANALYZER, "title"),
     "speakers": ("speakers_words", NAME_ANALYZER, "people"),
     "recording_speakers": ("recording_speakers_words", NAME_ANALYZER, "people"),
