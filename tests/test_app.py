@@ -275,10 +275,7 @@ def rendered(
     original = jinja2.Template.render
 
     def render(self: jinja2.Template, *args: Any, **kwargs: Any) -> str:
-        # Talk cards are rendered on their own and kept (vod/web/fragments.py, issue #11):
-        # the page's own template is what these tests look at.
-        if self.name != "_talk_card.html":
-            calls.append((str(self.name), dict(*args, **kwargs)))
+        calls.append((str(self.name), dict(*args, **kwargs)))
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Template, "render", render)

@@ -8,6 +8,7 @@ from vod.catalog import Catalog
 from vod.config import Settings
 from vod.listing import CardFacts, talk_card
 from vod.web.app import make_templates
+from vod.web.cards import card_html
 from vod.web.fragments import CardFragments
 
 SNOWFLAKE = "training-arctic-at-snowflake"
@@ -40,24 +41,15 @@ def test_a_card_is_rendered_once_per_way_it_is_shown(
 
 
 def test_a_kept_card_with_a_title_slot_is_the_card_rendered_with_that_title(
-    settings: Settings, bundled_catalog: Catalog
+    bundled_catalog: Catalog,
 ) -> None:
-    env = make_templates(settings).env
-    cards = env.globals["talk_card"]
-    assert isinstance(cards, CardFragments)
-    template = env.get_template("_talk_card.html")
+    cards = CardFragments()
     facts = CardFacts.plain(bundled_catalog)
     for talk in bundled_catalog.talks.values():
         card = talk_card(bundled_catalog, talk, facts)
         for marked in ("<mark>A</mark> b &amp; c", "x <mark>y</mark>"):
             for show_event in (True, False):
-                expected = template.render(
-                    card=card,
-                    show_event=show_event,
-                    show_day=True,
-                    card_level=3,
-                    title_html=marked,
-                )
+                expected = card_html(card, show_event, title_html=marked)
                 assert cards(card, show_event=show_event, title_html=marked) == expected
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from vod import __version__, browse, heap
-from vod.catalog import Catalog, catalog_cache_dir, load_catalog_cached
+from vod.catalog import Catalog, Speaker, catalog_cache_dir, load_catalog_cached
 from vod.config import Settings, catalog_identity
 from vod.errors import IndexNotBuilt, NotFound
 from vod.index import SearchIndex, update_at_startup
@@ -29,6 +30,7 @@ from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
 from vod.urls import SiteUrls
 from vod.web import responses
+from vod.web.cards import people_html
 from vod.web.fragments import CardFragments, facet_choices
 from vod.web.middleware import ConditionalGet, SecurityHeaders, TrustedHost, security_headers
 from vod.web.routes import routes
@@ -55,7 +57,8 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     # Links stay relative, so any host or CDN serves them; absolute_url is for previews.
     env.globals["path_for"] = SiteUrls().path
     env.globals["absolute_url"] = _absolute_url
-    env.globals["talk_card"] = CardFragments(env)  # cards rendered once, kept (issue #11)
+    env.globals["talk_card"] = CardFragments()  # cards rendered once, kept (issue #11)
+    env.globals["people"] = _people
     env.globals["facet_choices"] = facet_choices
     return Jinja2Templates(env=env)
 
@@ -65,6 +68,11 @@ def make_templates(settings: Settings) -> Jinja2Templates:
 _BIDI_CONTROLS = dict.fromkeys(
     map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 )
+
+
+def _people(people: Sequence[Speaker]) -> Markup:
+    """Speakers as links with their companies (the talk page's lists; cards.py writes them)."""
+    return Markup(people_html(people))
 
 
 def _no_bidi(text: str) -> str:

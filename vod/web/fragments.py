@@ -2,7 +2,8 @@
 
 A list page shows 48 cards; rendering them through Jinja2 was nine tenths of the page's time
 (about 8 ms of 9 on the pyvideo catalog). A card's HTML depends only on the card and how it is
-shown, so it is rendered once and kept in an LRU cache; a page then joins kept fragments.
+shown, so it is rendered once (cards.py, in Python since issue #12) and kept in an LRU cache; a
+page then joins kept fragments.
 
 A search result's card has its title marked where the query matched: the card is kept with
 TITLE_SLOT where the title goes, and each search puts its marked title there. The slot is an
@@ -18,23 +19,20 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from vod.lru import LruCache
+from vod.web.cards import card_html
 
 if TYPE_CHECKING:
-    import jinja2
-
     from vod.index.facets import Facet
     from vod.listing import TalkCard
 
 CARDS_KEPT = 8192  # rendered cards per worker (about 1.5 kB each)
-CARD_TEMPLATE = "_talk_card.html"
 TITLE_SLOT = Markup("<vod-title-slot></vod-title-slot>")
 
 
 class CardFragments:
-    """Render talk cards with `_talk_card.html`, keeping each card's HTML for the next page."""
+    """Render talk cards (cards.card_html), keeping each card's HTML for the next page."""
 
-    def __init__(self, env: jinja2.Environment, size: int = CARDS_KEPT) -> None:
-        self.env = env
+    def __init__(self, size: int = CARDS_KEPT) -> None:
         self.kept: LruCache[tuple[Any, Markup]] = LruCache(size)
 
     def __call__(
@@ -62,14 +60,8 @@ class CardFragments:
         if found is not None and found[0] is card.talk:
             html = found[1]
         else:
-            context = {
-                "card": card,
-                "show_event": show_event,
-                "show_day": show_day,
-                "card_level": card_level,
-                "title_html": TITLE_SLOT if title_html else "",
-            }
-            html = Markup(self.env.get_template(CARD_TEMPLATE).render(context))
+            slot = TITLE_SLOT if title_html else ""
+            html = Markup(card_html(card, show_event, show_day, card_level, slot))
             self.kept.put(key, (card.talk, html))
         if title_html:
             # str.replace: Markup.replace would escape the marked title (it is HTML already).
