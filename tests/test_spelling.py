@@ -84,3 +84,64 @@ def test_candidates_are_nearest_first_then_most_used() -> None:
     assert [c for c, _, _ in speller.candidates("grach", maxdist=1)] == ["grace", "graph"]
     assert speller.candidates("asynchrnus") == [("asynchronous", 2, 6)]
     assert speller.candidates("asynchrnus", maxdist=1) == []
+
+
+def test_word_counts_are_kept_across_searches_and_read_once(index: SearchIndex) -> None:
+    from vod.index.query import WordCounts
+
+    current = index._current()
+    counts = WordCounts(current.searcher)
+    reader = counts.reader
+    asked: list[tuple[str, object]] = []
+    original = reader.doc_frequency
+
+    def doc_frequency(fieldname: str, text: object) -> int:
+        asked.append((fieldname, text))
+        return int(original(fieldname, text))
+
+    counts.reader = _Asking(reader, doc_frequency)
+    first = counts.frequency("parallel")
+    assert first is not None and first >= 21 and asked
+    asked.clear()
+    assert counts.frequency("parallel") == first and asked == []  # kept
+    assert counts.frequency("the") is None  # a stop word: never corrected
+    assert counts.frequency("zzyzzx") == 0
+
+
+def test_which_talks_use_a_word_comes_from_the_scorers_kept_lists_when_it_has_them(
+    index: SearchIndex,
+) -> None:
+    from vod.index.query import WordCounts
+
+    current = index._current()
+    from_index = WordCounts(current.searcher).docs("graph")
+    assert len(from_index) == 2
+    read: list[str] = []
+    kept = {("title", b"graph"): [next(iter(from_index))]}
+
+    def kept_ids(fieldname: str, btext: bytes) -> list[int] | None:
+        read.append(fieldname)
+        return kept.get((fieldname, btext))
+
+    counts = WordCounts(current.searcher, kept_ids)
+    # The kept title list (one talk, on purpose) is used instead of the index's title postings.
+    assert counts.docs("graph") == frozenset(kept[("title", b"graph")])
+    assert "title" in read and "abstract" in read
+    # With the scorer's own kept lists, the answer is the index's.
+    scorer = current.scorer
+    for fieldname in ("title", "abstract"):
+        if scorer.kept_ids(fieldname, b"graph") is None and (fieldname, b"graph") in scorer.reader:
+            scorer.decode(fieldname, b"graph")
+    assert scorer.kept_ids("title", b"graph") is not None
+    assert WordCounts(current.searcher, scorer.kept_ids).docs("graph") == from_index
+
+
+class _Asking:
+    """A reader whose doc_frequency is `doc_frequency`; everything else is `reader`'s."""
+
+    def __init__(self, reader: object, doc_frequency: object) -> None:
+        self._reader = reader
+        self.doc_frequency = doc_frequency
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._reader, name)

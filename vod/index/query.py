@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -651,8 +652,67 @@ def protected_words(typed: str) -> frozenset[str]:
     return frozenset(found)
 
 
+WORDS_COUNTED = 20_000  # words whose count (talks using them) an index version keeps
+_STOP = -1  # a kept count for a stop word: never "corrected"
+
+
+class WordCounts:
+    """What spelling asks of an index version about a word, the answers kept where it pays.
+
+    How many talks use a word (summed over the searched fields) is asked for every word of a
+    search that found few talks, and words come back search after search: the count is kept,
+    up to WORDS_COUNTED words (eight analyses and sixteen term lookups a word, a third of the
+    time of spelling on pyvideo). Which talks use a word is read from the posting lists the
+    scorer keeps decoded (`kept_ids`), and from the index only when it has none.
+    """
+
+    def __init__(
+        self,
+        searcher: Any,
+        kept_ids: Callable[[str, bytes], Sequence[int] | None] | None = None,
+        size: int = WORDS_COUNTED,
+    ) -> None:
+        self.reader = searcher.reader()
+        self.schema = searcher.schema
+        self._kept_ids = kept_ids
+        self._counts: LruCache[int] = LruCache(size)
+
+    def frequency(self, word: str) -> int | None:
+        """How many documents use the word, summed over fields; None for a stop word."""
+        known = self._counts.get(word)
+        if known is None:
+            known = self._count(word)
+            self._counts.put(word, known)
+        return None if known == _STOP else known
+
+    def _count(self, word: str) -> int:
+        total = 0
+        for fieldname in FIELD_BOOSTS:
+            tokens = list(self.schema[fieldname].process_text(word, mode="query"))
+            if not tokens:
+                return _STOP  # a stop word ("the"), not a misspelling: never "correct" it
+            total += sum(self.reader.doc_frequency(fieldname, token) for token in tokens)
+        return total
+
+    def docs(self, word: str) -> frozenset[int]:
+        """The documents that use `word` in the fields that say what a talk is about."""
+        found: set[int] = set()
+        for fieldname in COOCCURRENCE_FIELDS:
+            field = self.schema[fieldname]
+            for token in field.process_text(word, mode="query"):
+                kept = self._kept_ids(fieldname, field.to_bytes(token)) if self._kept_ids else None
+                if kept is not None:
+                    found.update(kept)
+                    continue
+                try:
+                    found.update(self.reader.postings(fieldname, token).all_ids())
+                except TermNotFound:
+                    continue
+        return frozenset(found)
+
+
 def suggest_spelling(
-    searcher: Any,
+    counts: WordCounts,
     text: str,
     speller: Speller | None,
     *,
@@ -671,36 +731,17 @@ def suggest_spelling(
     """
     if speller is None:
         return None
-    reader = searcher.reader()
-    schema = searcher.schema
     keep = protected_words(typed if typed is not None else text)
     matches = list(_WORD_RE.finditer(text))
     if not matches:
         return None
     folded_words = ["".join(t.text for t in NAME_ANALYZER(m.group(1))) for m in matches]
     doc_sets: dict[str, frozenset[int]] = {}
-
-    def frequency(word: str) -> int | None:
-        """How many documents use the word, summed over fields; None for a stop word."""
-        total = 0
-        for fieldname in FIELD_BOOSTS:
-            tokens = list(schema[fieldname].process_text(word, mode="query"))
-            if not tokens:
-                return None  # a stop word ("the"), not a misspelling: never "correct" it
-            total += sum(reader.doc_frequency(fieldname, token) for token in tokens)
-        return total
+    frequency = counts.frequency
 
     def docs(word: str) -> frozenset[int]:
-        """The documents that use `word` in the fields that say what a talk is about."""
         if word not in doc_sets:
-            found: set[int] = set()
-            for fieldname in COOCCURRENCE_FIELDS:
-                for token in schema[fieldname].process_text(word, mode="query"):
-                    try:
-                        found.update(reader.postings(fieldname, token).all_ids())
-                    except TermNotFound:
-                        continue
-            doc_sets[word] = frozenset(found)
+            doc_sets[word] = counts.docs(word)
         return doc_sets[word]
 
     def fit(candidate: str, others: list[str]) -> tuple[int, int]:

@@ -179,6 +179,11 @@ class BM25Scorer:
         """A decoded posting list kept from an earlier search, or None."""
         return self._cache.get(key)
 
+    def kept_ids(self, fieldname: str, btext: bytes) -> array[int] | None:
+        """The documents of a term's posting list when it is kept decoded, else None."""
+        kept = self._cache.get((fieldname, btext))
+        return None if kept is None else kept[0]
+
     def weigh(
         self, fieldname: str, btext: bytes, boost: float
     ) -> Callable[[Any, Any], list[float]]:

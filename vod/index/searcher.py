@@ -28,6 +28,7 @@ from vod.index.files import open_version_index
 from vod.index.guard import VersionGuard
 from vod.index.query import (
     ParsedQuery,
+    WordCounts,
     clean_query,
     expand_prefixes,
     parse_query,
@@ -114,6 +115,7 @@ class _Open:
     _unrecorded: frozenset[str] | None = None
     _suggester_lock: threading.Lock = field(default_factory=threading.Lock)
     _event_names: EventNames | None = None
+    _word_counts: WordCounts | None = None
     # Answers of this version, by query, filters, sort and page (see SearchIndex.search).
     results: LruCache[SearchResults] = field(default_factory=lambda: LruCache(RESULTS_KEPT))
 
@@ -139,6 +141,12 @@ class _Open:
             pairs = zip(field.keys, field.labels, strict=True) if field else ()
             self._event_names = EventNames(pairs)
         return self._event_names
+
+    def word_counts(self) -> WordCounts:
+        """The version's word counts for spelling, kept across searches (built on first use)."""
+        if self._word_counts is None:
+            self._word_counts = WordCounts(self.searcher, self.scorer.kept_ids)
+        return self._word_counts
 
     def suggester(self) -> Suggester:
         """The version's suggestion lists, built on first use."""
@@ -531,7 +539,7 @@ class SearchIndex:
         """Suggest a spelling for misspelled words, or None."""
         try:
             return suggest_spelling(
-                current.searcher, text, current.speller, rare_too=True, typed=typed
+                current.word_counts(), text, current.speller, rare_too=True, typed=typed
             )
         except Exception:  # the corrector is a nicety; never let it fail a search
             log.exception("spelling correction failed for %r", text)
