@@ -13,7 +13,7 @@ from whoosh import query as wq
 
 from vod.catalog import load_catalog
 from vod.errors import QueryError
-from vod.index import SearchIndex, build_index
+from vod.index import SearchIndex, build_index, guards
 from vod.index import query as query_module
 from vod.index import searcher as searcher_module
 from vod.index.query import (
@@ -536,3 +536,39 @@ def test_a_plain_words_query_is_whooshs_parse(word: str, words: str) -> None:
         assert word in query_module._OPERATOR_WORDS
         return
     assert _canonical(made) == _canonical(parser.parse(word)), word
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pieces=st.lists(
+        st.sampled_from(["storage", "rubber", "ducks", "the", "at", "a", "R", "ml", "2019", "Ł"])
+        | st.sampled_from(PARSE_PIECES)
+        | st.text(alphabet=st.characters(categories=("L", "N")), min_size=1, max_size=10),
+        min_size=1,
+        max_size=6,
+    ),
+    words=st.sampled_from([query_module.ALL_WORDS, query_module.ANY_WORDS]),
+)
+def test_plain_words_skip_the_last_normalize_and_guard_to_the_same_query(
+    pieces: list[str], words: str
+) -> None:
+    # query._make returns a join of plain words' parses as it is (marked bounded, so guard()
+    # passes it through); the full path (stop words, bounds, phrases, normalize, guard) must
+    # give the same query.
+    try:
+        text = with_alternatives(clean_query(" ".join(pieces)))
+    except QueryError:
+        return
+    fast = _outcome(lambda t: guards.guard(query_module._make(t, SCHEMA, words)), text)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(query_module, "_plain_terms", lambda q: False)
+        full = _outcome(lambda t: guards.guard(query_module._make(t, SCHEMA, words)), text)
+    assert fast == full, text
+
+
+def test_only_a_plain_words_parse_is_passed_by_guard_unwalked() -> None:
+    plain = query_module._make("rubber ducks", SCHEMA, query_module.ALL_WORDS)
+    assert getattr(plain, "_vod_bounded", False) and guards.guard(plain) is plain
+    for text in ("rubber sto*", '"rubber ducks"', "title:storage -ducks"):
+        made = query_module._make(text, SCHEMA, query_module.ALL_WORDS)
+        assert not getattr(made, "_vod_bounded", False), text

@@ -39,8 +39,21 @@ _BOUNDED_LEAVES = (wq.Term, wq.Phrase, wq.Prefix)
 _COMPOUNDS = (wq.And, wq.Or, wq.AndNot, wq.AndMaybe, wq.Require, wq.Not)
 
 
+# Set on a query known to be normalized and bounded (query.py marks the parses of plain words):
+# guard() returns it as it is, without walking and hashing every term again.
+_BOUNDED = "_vod_bounded"
+
+
+def mark_bounded(q: wq.Query) -> wq.Query:
+    """Mark `q` as normalized and made of bounded parts only; return it."""
+    setattr(q, _BOUNDED, True)
+    return q
+
+
 def guard(q: wq.Query) -> wq.Query:
     """Return `q` with its unbounded parts rewritten; raise QueryError if nothing is left."""
+    if getattr(q, _BOUNDED, False):
+        return q
     safe = _rewrite(q).normalize()
     if safe is wq.NullQuery or not _has_positive(safe):
         raise QueryError(_refusal(q))

@@ -31,6 +31,7 @@ from whoosh.reading import TermNotFound
 
 from vod.errors import QueryError
 from vod.index.analysis import MAX_COMPOUND_PARTS, NAME_ANALYZER
+from vod.index.guards import mark_bounded
 from vod.index.schema import FIELD_BOOSTS, QUERY_FIELDS
 from vod.index.spelling import Speller
 from vod.index.synonyms import longest_key, synonyms
@@ -297,9 +298,31 @@ def _make(text: str, schema: Any, words: str) -> wq.Query:
             raise QueryError(
                 "That search could not be understood; please try plain words."
             ) from None
-    q = _optional_stop_words(q, schema, _stopping_fields(schema))
+    stopping = _stopping_fields(schema)
+    if _plain_terms(q):
+        # The parses of plain words, joined (most searches): each part normalized already
+        # (_parse_words), nothing to bound or to read as a phrase. The stop words are dropped;
+        # a whole normalize() walked and hashed every term again (a third of the parsing).
+        q = _optional_stop_words(q, schema, stopping)
+        if isinstance(q, wq.And) and len(q.subqueries) == 1:
+            q = q.normalize()  # one part left: itself
+        return mark_bounded(q)
+    q = _optional_stop_words(q, schema, stopping)
     # One normalize() at the end: Whoosh's is slow on wide trees, and ran at every level.
     return _phrases_where_positions(_bound(q), schema).normalize()
+
+
+def _plain_terms(q: wq.Query) -> bool:
+    """Tell whether `q` is a term in a field, an OR of them, or an AND or OR of those."""
+    if type(q) is wq.Term:
+        return isinstance(q.fieldname, str)
+    if type(q) is wq.And or type(q) is wq.Or:
+        return len(q.subqueries) > 1 and all(
+            (type(sub) is wq.Term and isinstance(sub.fieldname, str))
+            or (type(sub) is wq.Or and _plain_terms(sub))
+            for sub in q.subqueries
+        )
+    return False
 
 
 # Parsed words, per schema (an index version's) and grouping: words recur from one search to
@@ -471,13 +494,23 @@ def _top_level_segments(text: str) -> list[str] | None:
     return segments
 
 
+_STOPPING: dict[int, tuple[Any, frozenset[str]]] = {}  # by schema, kept with it
+
+
 def _stopping_fields(schema: Any) -> frozenset[str]:
     """The searched fields whose analyzer drops stop words ("the", "at") and 1-letter words."""
-    return frozenset(
+    known = _STOPPING.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    found = frozenset(
         name
         for name in FIELD_BOOSTS
         if name in schema and not list(schema[name].process_text("the", mode="query"))
     )
+    if len(_STOPPING) > 4:  # index versions come and go: forget the old ones
+        _STOPPING.clear()
+    _STOPPING[id(schema)] = (schema, found)
+    return found
 
 
 def _optional_stop_words(q: wq.Query, schema: Any, stopping: frozenset[str]) -> wq.Query:
