@@ -10,6 +10,7 @@ import pytest
 from whoosh.reading import TermNotFound
 
 from vod.index import SearchIndex
+from vod.index import terms as terms_module
 from vod.index.terms import KnownTerms
 
 
@@ -59,7 +60,11 @@ def test_answers_are_whooshs_and_each_term_is_read_once(bundled_index_dir: Path)
     assert counting.asked == len(some)
 
 
-def test_an_absent_term_is_remembered_as_absent(bundled_index_dir: Path) -> None:
+def test_an_absent_term_is_remembered_as_absent(
+    bundled_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In a field too large to keep whole (every field, here), term by term.
+    monkeypatch.setattr(terms_module, "SMALL_FIELD_TERMS", 0)
     reader = _segment_readers(SearchIndex(bundled_index_dir))[0]
     counting = Counting(reader._terms._terms)
     reader._terms = KnownTerms(counting)
@@ -80,3 +85,43 @@ def test_the_kept_terms_are_bounded(bundled_index_dir: Path) -> None:
     for tbytes in words + words:
         assert ("abstract", tbytes) in reader
     assert counting.asked == 60  # ten kept: the first thirty were forgotten before asked again
+
+
+def test_a_small_fields_terms_are_kept_whole_and_a_term_it_lacks_is_never_looked_up(
+    bundled_index_dir: Path,
+) -> None:
+    reader = _segment_readers(SearchIndex(bundled_index_dir))[0]
+    whooshs = reader._terms._terms
+    counting = Counting(whooshs)
+    known = KnownTerms(counting)
+    reader._terms = known
+    titles = frozenset(t for f, t in whooshs.terms() if f == "title")
+    assert 0 < len(titles) <= terms_module.SMALL_FIELD_TERMS
+    assert known.field_terms("title") == titles
+    for _ in range(3):
+        assert ("title", b"zzzqxj") not in reader
+        assert reader.doc_frequency("title", b"zzzqxj") == 0
+        with pytest.raises(TermNotFound):
+            reader.postings("title", b"zzzqxj")
+        # A field this segment has no term of (the bundled catalog has no companies' words
+        # under `session`, say) is empty, not read term by term.
+        assert ("no_such_field", b"storage") not in reader
+    assert counting.asked == 0
+    assert known.field_terms("no_such_field") == frozenset()
+    # A term the field has is still read once, then remembered.
+    some = sorted(titles)[:5]
+    for _ in range(2):
+        for tbytes in some:
+            assert reader.doc_frequency("title", tbytes) == whooshs.doc_frequency("title", tbytes)
+    assert counting.asked == len(some)
+
+
+def test_a_large_field_is_looked_up_term_by_term(
+    bundled_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = _segment_readers(SearchIndex(bundled_index_dir))[0]
+    known = KnownTerms(reader._terms._terms)
+    abstracts = sum(1 for f, _ in known.terms() if f == "abstract")
+    monkeypatch.setattr(terms_module, "SMALL_FIELD_TERMS", abstracts - 1)
+    assert known.field_terms("abstract") is None
+    assert known.field_terms("event") is not None  # fewer terms than that

@@ -8,6 +8,13 @@ those reads were a fifth of a search's time on pyvideo (issue #12). `KnownTerms`
 from the term's `TermInfo`, read once per segment and kept, absent terms included; a word asked
 again by a later search costs a dictionary lookup.
 
+A word is looked up in every searched field, and most fields do not have most words: on pyvideo
+five of six lookups a search made outside the LRU were of terms a field does not have (`company`,
+`session` and `transcript` have no terms at all there; `tags` and `event` a few hundred). So a
+field with few terms in a segment (SMALL_FIELD_TERMS) is also kept whole, as the set of its terms,
+read on its first lookup: a term it lacks is known absent at once, without a lookup in the file
+or a place in the LRU, which is left to the large fields (titles, abstracts).
+
 An index version never changes, so what is kept stays right until the version is closed.
 """
 
@@ -23,7 +30,11 @@ from vod.lru import LruCache
 # most. The searched vocabulary of pyvideo (title and abstract words in every searched field)
 # is larger; the words people search again and again stay.
 TERMS_KEPT = 30_000
+# A field with at most this many terms in a segment is kept whole: pyvideo's titles (12k),
+# names (9k), tags (2k) and events (600) in about 2 MB for both segments; not its abstracts (48k).
+SMALL_FIELD_TERMS = 20_000
 _ABSENT = object()  # a term looked up and not found
+_UNREAD = object()  # a field whose terms were not read yet
 
 
 class KnownTerms:
@@ -36,8 +47,37 @@ class KnownTerms:
     def __init__(self, terms: Any, size: int = TERMS_KEPT) -> None:
         self._terms = terms
         self._infos: LruCache[object] = LruCache(size)
+        # A small field's terms (None: a large field, looked up term by term).
+        self._fields: dict[str, frozenset[bytes] | None] = {}
+
+    def field_terms(self, fieldname: str) -> frozenset[bytes] | None:
+        """Every term of a small field in this segment (read once), or None for a large one."""
+        whole = self._fields.get(fieldname, _UNREAD)
+        if whole is _UNREAD:
+            whole = self._fields[fieldname] = self._read_field(fieldname)
+        return whole  # type: ignore[return-value]  # not _UNREAD any more
+
+    def _read_field(self, fieldname: str) -> frozenset[bytes] | None:
+        fieldmap = getattr(self._terms, "_fieldmap", None)
+        if fieldmap is None:
+            return None  # not a Whoosh 3 terms reader: term by term
+        if fieldname not in fieldmap:
+            return frozenset()  # the segment has no term in this field
+        found: set[bytes] = set()
+        for name, tbytes in self._terms.terms_from(fieldname, b""):
+            if name != fieldname:
+                break
+            found.add(tbytes)
+            if len(found) > SMALL_FIELD_TERMS:
+                return None
+        return frozenset(found)
 
     def _info(self, fieldname: str, tbytes: bytes) -> Any:
+        whole = self._fields.get(fieldname, _UNREAD)
+        if whole is _UNREAD:
+            whole = self.field_terms(fieldname)
+        if whole is not None and tbytes not in whole:  # type: ignore[operator]
+            return _ABSENT
         key = (fieldname, tbytes)
         info = self._infos.get(key)
         if info is None:
