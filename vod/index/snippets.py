@@ -134,6 +134,8 @@ def _streamed(
     joined, packed = stream
     if not (isinstance(joined, str) and isinstance(packed, bytes)):
         return False
+    if not any(term in joined for term in terms):
+        return None  # no searched word is even part of a word: not split into words
     words = joined.split(WORD_SEPARATOR) if joined else []
     if terms.isdisjoint(words):
         return None
