@@ -14,12 +14,16 @@ from dataclasses import replace
 
 import jinja2
 import pytest
+from markupsafe import Markup
 
 from vod.catalog import Catalog
+from vod.index.snippets import SaidAt
 from vod.listing import CardFacts, TalkCard, talk_card
+from vod.pages import SearchHitCard
 from vod.thumbnails import Thumbnail
+from vod.timecode import format_clock
 from vod.urls import SiteUrls
-from vod.web.cards import card_html, people_html
+from vod.web.cards import card_html, hit_html, people_html
 
 OLD_CARD_TEMPLATE = """\
 {# One talk in a list, rendered by the `talk_card(...)` global (vod/web/fragments.py, which
@@ -86,7 +90,7 @@ def _old_card(card: TalkCard, **shown: object) -> str:
     return env.get_template("_talk_card.html").render(card=card, **shown)
 
 
-_BLOCK = re.compile(r"\s*(</?(?:article|div|p|h3|img)\b[^>]*>)\s*")
+_BLOCK = re.compile(r"\s*(</?(?:article|div|p|h3|img|li)\b[^>]*>)\s*")
 
 
 def _normal(html: str) -> str:
@@ -173,3 +177,72 @@ def test_a_card_below_a_session_heading_says_its_level(
     )
     assert f'<h3 aria-level="{level}">' in card_html(card, card_level=level)
     assert "<h3>" in card_html(card)
+
+
+# search.html's macro for one result before cards.hit_html took its place.
+OLD_HIT_MACRO = """\
+    {% macro hit_item(hit) %}
+      <li>
+        {% set card = hit.card %}{{ talk_card(card, show_event=true, title_html=hit.title_html) }}
+        {% set moment_href = path_for('talk', slug=card.talk.slug) ~ '?t=' ~ (hit.moment.start if hit.moment else 0) %}
+        {% if hit.matched_in == 'transcript' and hit.moment %}
+        <p class="snippet"><span class="label">Said at <a href="{{ moment_href }}">{{ hit.moment.start|clock }}</a> in the recording:</span> {{ hit.snippet|safe }}</p>
+        {% else %}
+        {# A title match is marked in the card's heading already: not said twice. #}
+        {% if not (hit.matched_in == 'title' and hit.title_html) %}<p class="snippet">{% if hit.matched_in %}<span class="label">In the {{ hit.matched_in }}:</span> {% endif %}{{ hit.snippet|safe }}</p>{% endif %}
+        {% if hit.moment %}<p class="moment"><span class="label">Said at <a href="{{ moment_href }}">{{ hit.moment.start|clock }}</a>:</span> {{ hit.moment.snippet|safe }}</p>{% endif %}
+        {% endif %}
+        {% if hit.via_recording %}<p class="via">Matched a presenter who appears in the recording, not in the live talk.</p>{% endif %}
+      </li>
+    {% endmacro %}
+{{ hit_item(hit) }}"""  # noqa: E501
+
+
+def _old_hit(hit: SearchHitCard) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(
+            {"_talk_card.html": OLD_CARD_TEMPLATE, "_people.html": OLD_PEOPLE_TEMPLATE}
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["path_for"] = SiteUrls().path
+    env.filters["clock"] = format_clock
+    old_card = env.get_template("_talk_card.html")
+    env.globals["talk_card"] = lambda card, **shown: Markup(
+        old_card.render(card=card, show_day=True, card_level=3, **shown)
+    )
+    return env.from_string(OLD_HIT_MACRO).render(hit=hit)
+
+
+@pytest.mark.parametrize("matched_in", ["abstract", "title", "transcript", "", "speakers"])
+@pytest.mark.parametrize("moment", [None, SaidAt(3725, "we <mark>said</mark> it")])
+@pytest.mark.parametrize("title_html", ["", "<mark>Training</mark> Arctic"])
+@pytest.mark.parametrize("via_recording", [False, True])
+def test_a_search_hit_is_the_old_macros_item(
+    bundled_catalog: Catalog,
+    matched_in: str,
+    moment: SaidAt | None,
+    title_html: str,
+    via_recording: bool,
+) -> None:
+    card = talk_card(
+        bundled_catalog,
+        bundled_catalog.talks["training-arctic-at-snowflake"],
+        CardFacts.plain(bundled_catalog),
+    )
+    hit = SearchHitCard(
+        card,
+        'a <mark>snippet</mark> &amp; "more"',
+        matched_in,
+        via_recording,
+        1.5,
+        moment,
+        title_html,
+    )
+    new = hit_html(hit, lambda card, **shown: card_html(card, **shown))
+    assert _normal(new) == _normal(_old_hit(hit))
+    if matched_in == "transcript" and moment:
+        assert "/talks/training-arctic-at-snowflake?t=3725" in new and "1:02:05" in new

@@ -30,7 +30,7 @@ from vod.storage import Recordings, storage_from_settings
 from vod.timecode import format_clock
 from vod.urls import SiteUrls
 from vod.web import responses
-from vod.web.cards import people_html
+from vod.web.cards import hit_html, people_html
 from vod.web.fragments import CardFragments, facet_choices
 from vod.web.middleware import ConditionalGet, SecurityHeaders, TrustedHost, security_headers
 from vod.web.routes import routes
@@ -57,7 +57,9 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     # Links stay relative, so any host or CDN serves them; absolute_url is for previews.
     env.globals["path_for"] = SiteUrls().path
     env.globals["absolute_url"] = _absolute_url
-    env.globals["talk_card"] = CardFragments()  # cards rendered once, kept (issue #11)
+    cards = CardFragments()
+    env.globals["talk_card"] = cards  # cards rendered once, kept (issue #11)
+    env.globals["search_hit"] = lambda hit: Markup(hit_html(hit, cards))
     env.globals["people"] = _people
     env.globals["facet_choices"] = facet_choices
     return Jinja2Templates(env=env)

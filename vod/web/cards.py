@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING
 
 from markupsafe import escape
 
+from vod.timecode import format_clock
 from vod.urls import SiteUrls
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from vod.catalog import Speaker
     from vod.listing import TalkCard
+    from vod.pages import SearchHitCard
 
 _path = SiteUrls().path
 
@@ -136,3 +138,43 @@ def people_html(people: Sequence[Speaker]) -> str:
         + (f' <span class="company">({escape(s.company)})</span>' if s.company else "")
         for s in people
     )
+
+
+def hit_html(hit: SearchHitCard, cards: Callable[..., str]) -> str:
+    """One search result: its card (from `cards`, the kept cards) and why it matched.
+
+    The snippet says where the words were found, or when they were said in the recording; a
+    title match is marked in the card's heading and not said twice.
+    """
+    card = hit.card
+    out = ["<li>\n", str(cards(card, show_event=True, title_html=hit.title_html)), "\n"]
+    moment = hit.moment
+    start = moment.start if moment else 0
+    moment_href = escape(f"{_path('talk', slug=card.talk.slug)}?t={start}")
+    if hit.matched_in == "transcript" and moment:
+        out.append(
+            '<p class="snippet"><span class="label">Said at '
+            f'<a href="{moment_href}">{escape(format_clock(moment.start))}</a> in the recording:'
+            f"</span> {hit.snippet}</p>\n"
+        )
+    else:
+        if not (hit.matched_in == "title" and hit.title_html):
+            label = (
+                f'<span class="label">In the {escape(hit.matched_in)}:</span> '
+                if hit.matched_in
+                else ""
+            )
+            out.append(f'<p class="snippet">{label}{hit.snippet}</p>\n')
+        if moment:
+            out.append(
+                '<p class="moment"><span class="label">Said at '
+                f'<a href="{moment_href}">{escape(format_clock(moment.start))}</a>:</span> '
+                f"{moment.snippet}</p>\n"
+            )
+    if hit.via_recording:
+        out.append(
+            '<p class="via">Matched a presenter who appears in the recording, not in the live'
+            " talk.</p>\n"
+        )
+    out.append("</li>\n")
+    return "".join(out)
