@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tiny_index import found, tiny_index
 from whoosh import query as wq
 
 from vod.index import SearchIndex
+from vod.index.collect import Matches
 from vod.index.coordination import clauses, coordinated
+from vod.index.searcher import _below
 
 TALKS = [
     {"slug": "both", "title": "Kayak maintenance", "abstract": "Repairing a kayak hull."},
@@ -78,3 +82,75 @@ PANEL = (
     "The steering council's address: the council on the address of the council. Address, "
     "address, address: the steering council addresses Python, the council and its address."
 )
+
+
+def _coordinated_as_first_written(
+    positive: list[dict[int, float]], negative: list[dict[int, float]]
+) -> dict[int, float]:
+    """coordinated() as it was first written: every talk of every clause walked in Python."""
+    totals: dict[int, float] = {}
+    counts: dict[int, int] = {}
+    for scores in positive:
+        for docnum, value in scores.items():
+            totals[docnum] = totals.get(docnum, 0.0) + value
+            counts[docnum] = counts.get(docnum, 0) + 1
+    for scores in negative:
+        for docnum in scores:
+            totals.pop(docnum, None)
+    if not totals:
+        return {}
+    lift = max(totals.values())
+    return {d: s + (counts[d] - 1) * lift for d, s in totals.items()}
+
+
+_SCORES = st.dictionaries(st.integers(0, 40), st.floats(0.01, 50, allow_nan=False), max_size=25)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    positive=st.lists(_SCORES, min_size=1, max_size=5),
+    negative=st.lists(_SCORES, max_size=2),
+)
+def test_coordinated_is_the_first_written_walk(
+    positive: list[dict[int, float]], negative: list[dict[int, float]]
+) -> None:
+    words = [wq.Term("title", f"w{i}") for i in range(len(positive))]
+    left_out = [wq.Term("title", f"n{i}") for i in range(len(negative))]
+    by_clause = dict(zip([*words, *left_out], [*positive, *negative], strict=True))
+    parts = [*words, *(wq.Not(n) for n in left_out)]
+    q = wq.And(parts) if len(parts) > 1 else words[0]
+    got = coordinated(q, lambda clause: by_clause[clause])
+    expected = _coordinated_as_first_written(positive, negative)
+    assert got == expected and list(got) == list(expected)
+
+
+def _below_as_first_written(first: Matches, then: Matches) -> Matches:
+    have = {n for _, n in first.scored}
+    rest = [(s, n) for s, n in then.scored if n not in have]
+    lift = max((s for s, _ in rest), default=0.0)
+    scored = [(s + lift, n) for s, n in first.scored] + rest
+    seen = list(dict.fromkeys([*first.seen, *then.seen]))
+    return Matches(seen, scored, partial=first.partial or then.partial)
+
+
+def _matches(draw: st.DrawFn) -> Matches:
+    scores = draw(_SCORES)
+    allowed = draw(st.sets(st.integers(0, 40)))
+    return Matches(
+        list(scores),
+        [(s, -d) for d, s in scores.items() if d in allowed],
+        partial=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_the_any_words_tail_goes_below_as_first_written(data: st.DataObject) -> None:
+    first = data.draw(st.composite(lambda draw: _matches(draw))())
+    then = data.draw(st.composite(lambda draw: _matches(draw))())
+    got, expected = _below(first, then), _below_as_first_written(first, then)
+    assert (got.seen, got.scored, got.partial) == (
+        expected.seen,
+        expected.scored,
+        expected.partial,
+    )

@@ -125,3 +125,13 @@ def test_a_large_field_is_looked_up_term_by_term(
     monkeypatch.setattr(terms_module, "SMALL_FIELD_TERMS", abstracts - 1)
     assert known.field_terms("abstract") is None
     assert known.field_terms("event") is not None  # fewer terms than that
+
+
+def test_the_searched_fields_terms_are_read_when_the_version_opens(
+    bundled_index_dir: Path,
+) -> None:
+    # Not inside the first searches' time budget.
+    from vod.index.schema import FIELD_BOOSTS
+
+    for reader in _segment_readers(SearchIndex(bundled_index_dir)):
+        assert set(FIELD_BOOSTS) <= set(reader._terms._fields)

@@ -36,15 +36,26 @@ def coordinated(q: wq.Query, score: Callable[[wq.Query], Scores]) -> Scores:
     """
     positive, negative = clauses(q)
     totals: Scores = {}
-    counts: dict[int, int] = {}
+    # Clauses matched beyond the first, for the talks that matched two or more: a common word
+    # matches thousands of talks, and only the talks two words share are walked in Python.
+    extra: dict[int, int] = {}
     for clause in positive:
-        for docnum, value in score(clause).items():
-            totals[docnum] = totals.get(docnum, 0.0) + value
-            counts[docnum] = counts.get(docnum, 0) + 1
+        more = score(clause)
+        if not totals:
+            totals = dict(more)
+            continue
+        new = dict(more)
+        for docnum in totals.keys() & more.keys():
+            totals[docnum] += new.pop(docnum)
+            extra[docnum] = extra.get(docnum, 0) + 1
+        totals.update(new)
     for clause in negative:
         for docnum in score(clause):
             totals.pop(docnum, None)
     if not totals:
         return {}
     lift = max(totals.values())
-    return {d: s + (counts[d] - 1) * lift for d, s in totals.items()}
+    for docnum, clauses_more in extra.items():
+        if docnum in totals:
+            totals[docnum] += clauses_more * lift
+    return totals

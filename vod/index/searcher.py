@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +161,7 @@ class _Open:
 def _open_version(info: IndexInfo) -> _Open:
     ix = open_version_index(info.path)  # no memory map: a damaged file cannot kill us (files.py)
     searcher = ix.searcher()
-    remember_terms(searcher)  # each term found in a segment's terms file once (terms.py)
+    remember_terms(searcher, FIELD_BOOSTS)  # each term read from the terms file once (terms.py)
     try:
         reader = searcher.reader()
         if reader.has_column("slug"):
@@ -634,12 +635,24 @@ def _scored(scores: dict[int, float], allowed: frozenset[int] | None) -> list[tu
 
 def _below(first: Matches, then: Matches) -> Matches:
     """`first`'s matches, then those of `then` it lacks, every one of them ranked below."""
-    have = {n for _, n in first.scored}
-    rest = [(s, n) for s, n in then.scored if n not in have]
-    lift = max((s for s, _ in rest), default=0.0)
+    partial = first.partial or then.partial
+    if not first.scored and not first.seen:  # no talk had every word: the tail is the page
+        return Matches(list(dict.fromkeys(then.seen)), list(then.scored), partial=partial)
+    # From C: a common word of the tail matches thousands of talks.
+    have = set(map(_DOCUMENT, first.scored))
+    rest = list(
+        compress(
+            then.scored, map(operator.not_, map(have.__contains__, map(_DOCUMENT, then.scored)))
+        )
+    )
+    lift = max(map(_SCORE, rest), default=0.0)
     scored = [(s + lift, n) for s, n in first.scored] + rest
     seen = list(dict.fromkeys([*first.seen, *then.seen]))
-    return Matches(seen, scored, partial=first.partial or then.partial)
+    return Matches(seen, scored, partial=partial)
+
+
+_SCORE = operator.itemgetter(0)  # of a (score, -document) pair
+_DOCUMENT = operator.itemgetter(1)
 
 
 def _positions(reader: Any, docnum: int, words: frozenset[str]) -> list[tuple[str, list[int]]]:

@@ -20,6 +20,7 @@ An index version never changes, so what is kept stays right until the version is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from whoosh.reading import TermNotFound
@@ -123,12 +124,19 @@ class KnownTerms:
         return getattr(self._terms, name)
 
 
-def remember_terms(searcher: Any) -> None:
-    """Give every segment reader of `searcher` a KnownTerms (once; a Whoosh 3 reader only)."""
+def remember_terms(searcher: Any, fields: Iterable[str] = ()) -> None:
+    """Give every segment reader of `searcher` a KnownTerms (once; a Whoosh 3 reader only).
+
+    The terms of `fields` (the searched ones) are read now, when the version opens: on pyvideo
+    about 40 ms a segment, which the first searches would otherwise pay inside their budget.
+    """
     for sub, _ in searcher.leaf_searchers():
         reader = sub.reader()
         terms = getattr(reader, "_terms", None)
         if terms is None or isinstance(terms, KnownTerms):
             continue
         if hasattr(terms, "_codec") and hasattr(terms, "_postfile"):
-            reader._terms = KnownTerms(terms)
+            known = KnownTerms(terms)
+            for fieldname in fields:
+                known.field_terms(fieldname)
+            reader._terms = known
