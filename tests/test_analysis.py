@@ -135,6 +135,7 @@ ANALYZED = {
 }
 ANALYZED[8] = ANALYZED[7]  # the same analysis; the abstract's words are stored for snippets
 ANALYZED[9] = ANALYZED[8]  # the same; the title's and presenters' words are stored too
+ANALYZED[10] = ANALYZED[9]  # the same; stored fields are kept uncompressed (codec.py)
 
 
 def test_changing_the_analyzers_needs_a_new_index_format() -> None:

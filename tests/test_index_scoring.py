@@ -18,6 +18,7 @@ from vod.cli import main
 from vod.config import Settings
 from vod.index import SearchIndex, budget, scoring, writers
 from vod.index import searcher as searcher_module
+from vod.index.codec import PlainStoredCodec
 from vod.index.collect import collect
 from vod.index.query import clean_query, expand_prefixes, parse_query
 from vod.index.scoring import BM25Scorer
@@ -78,6 +79,10 @@ def test_the_deployed_index_has_segments_and_a_deletion(deployed: Path) -> None:
     assert len(segments) >= 3, segments
     assert any(deleted for _, deleted in segments)
     assert index._current().scorer.usable
+    # Every segment, those of the two writer processes and the update's, written by the codec
+    # that keeps stored fields uncompressed (codec.py).
+    readers = [sub.reader() for sub, _ in index._current().searcher.leaf_searchers()]
+    assert all(isinstance(r.segment().codec(), PlainStoredCodec) for r in readers)
 
 
 def test_scores_on_several_segments_are_whooshs(deployed: Path) -> None:

@@ -60,6 +60,7 @@ from vod.index.build import (
     prune_versions,
     talk_entry,
 )
+from vod.index.codec import codec
 from vod.index.facets import FACETS_FILE, facets_file
 from vod.index.fingerprints import (
     Fingerprint,
@@ -258,7 +259,7 @@ def _update(
         ix = whoosh_index.open_dir(str(building))
         records = {slug: record for slug, (_, record) in state.talks.items()}
         changed_set = set(changed)
-        writer = ix.writer()
+        writer = ix.writer(codec=codec())  # new segments as a full build writes them
         try:
             for slug in removed:
                 writer.delete_by_term("slug", slug)

@@ -22,6 +22,7 @@ import os
 from typing import Any
 
 from vod.index import whoosh_fixes
+from vod.index.codec import codec
 
 # A catalog this small is written by one process: starting two costs more than it saves.
 PARALLEL_FROM = 2_000
@@ -39,8 +40,8 @@ def fast_writer(ix: Any, documents: int, parallel: bool = True) -> Any:
     procs = min(PROCS, os.cpu_count() or 1)
     if parallel and documents >= PARALLEL_FROM and procs > 1:
         _quiet_subwriters()
-        return ix.writer(procs=procs, limitmb=PARALLEL_LIMIT_MB, multisegment=True)
-    return ix.writer(limitmb=LIMIT_MB)
+        return ix.writer(procs=procs, limitmb=PARALLEL_LIMIT_MB, multisegment=True, codec=codec())
+    return ix.writer(limitmb=LIMIT_MB, codec=codec())
 
 
 def commit(writer: Any) -> None:
