@@ -162,3 +162,14 @@ def test_a_stream_without_a_searched_word_marks_nothing_without_reading_spans() 
         "",
         frozenset(),
     )
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_a_text_past_whooshs_character_limit_is_marked_as_whoosh_marks_it(whole: bool) -> None:
+    # Whoosh's fragmenters stop at the first word ending past 32 kB: later matches are unseen.
+    text = " ".join(["filler words here"] * 2200 + ["python", "late"] * 20)
+    assert len(text) > highlight.DEFAULT_CHARLIMIT
+    for terms in (frozenset({"python"}), frozenset({"filler", "python"})):
+        assert snippets._mark(text, terms, TEXT_ANALYZER, whole) == whooshs(
+            text, terms, TEXT_ANALYZER, whole
+        )

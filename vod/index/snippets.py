@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import heapq
 import html
 import re
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 from typing import Any, Literal
 
 from whoosh import highlight
-from whoosh.analysis import CompositeAnalyzer, RegexTokenizer, Token
+from whoosh.analysis import CompositeAnalyzer, RegexTokenizer
 
 from vod.index.analysis import NAME_ANALYZER, TEXT_ANALYZER
 from vod.index.transcript import Cue
@@ -59,6 +62,8 @@ class Snippet:
 class EscapingFormatter(highlight.Formatter):  # type: ignore[misc]
     """Escape every character of the text (quotes included), then add <mark> around hits.
 
+    What snippets are: _mark_whole and _mark_best write what whoosh.highlight.highlight() writes
+    with this formatter, without its objects; tests/test_index_snippets.py compares the two.
     Whoosh ends a fragment at its first and last word, which drops a quote, bracket or full stop
     around them (`Escaping "Untrusted" <Text>` lost its final `>`); fragments are widened to the
     blanks around them, and a fragment cut from a longer text says so with an ellipsis.
@@ -165,14 +170,76 @@ def _mark(
     words, spans = found
     if whole:
         return _mark_whole(text, words, spans, terms)
-    formatter = EscapingFormatter()
     fragments = _context_fragments(text, words, spans, terms, PLAIN_CHARS, CONTEXT_CHARS)
-    # The rest of whoosh.highlight.highlight(), with the words analysed already.
-    best = highlight.top_fragments(
-        fragments, 2, highlight.BasicFragmentScorer(), highlight.FIRST, minscore=1
+    return _mark_best(text, fragments)
+
+
+Fragment = tuple[int, int, list[tuple[int, int, str]]]  # start, end, matches (start, end, word)
+
+
+def _mark_best(text: str, fragments: Iterator[Fragment]) -> tuple[str, frozenset[str]]:
+    """The rest of whoosh.highlight.highlight() (2.7.5) with EscapingFormatter, on tuples.
+
+    The two best fragments (BasicFragmentScorer: matches times a hundred times distinct words;
+    ties to the later one, as Whoosh compares fragments by their start), those scoring at least
+    1, in text order; each widened to the blanks around it and marked as Formatter marks (in
+    order, the longer first, nested ones skipped), joined by " … ", with an ellipsis where the
+    text goes on. Whoosh's Token, Fragment and formatter objects took half a snippet's time.
+    """
+    scored = [
+        (len(matches) * (len({w for _, _, w in matches}) * 100 or 1), start, end, matches)
+        for start, end, matches in fragments
+    ]
+    best = sorted(
+        (f for f in heapq.nlargest(2, scored, key=_SCORE_THEN_START) if f[0] >= 1),
+        key=_START,
     )
-    marked = formatter(text, best)
-    return (marked, frozenset(formatter.matched)) if formatter.matched else ("", frozenset())
+    if not best:
+        return "", frozenset()
+    escape = html.escape
+    parts = []
+    matched: set[str] = set()
+    limit = len(text)
+    first_start = last_end = 0
+    for n, (_, start, end, matches) in enumerate(best):
+        floor = max(0, start - WIDEN_CHARS)
+        while start > floor and not text[start - 1].isspace():
+            start -= 1
+        ceiling = min(limit, end + WIDEN_CHARS)
+        while end < ceiling and not text[end].isspace():
+            end += 1
+        if n == 0:
+            first_start = start
+        last_end = end
+        out = []
+        index = start
+        for m_start, m_end, word in sorted(matches, key=_START_THEN_LONGER):
+            if m_start < index:
+                continue
+            if m_start > index:
+                out.append(escape(text[index:m_start], quote=True))
+            out.append(f"<mark>{escape(text[m_start:m_end], quote=True)}</mark>")
+            matched.add(word)
+            index = m_end
+        out.append(escape(text[index:end], quote=True))
+        parts.append("".join(out))
+    if not matched:
+        return "", frozenset()
+    head = "…" if text[:first_start].strip() else ""
+    tail = "…" if text[last_end:].strip() else ""
+    return head + EscapingFormatter.between.join(parts) + tail, frozenset(matched)
+
+
+def _SCORE_THEN_START(fragment: tuple[int, int, int, Any]) -> tuple[int, int]:
+    return fragment[0], fragment[1]
+
+
+def _START(fragment: tuple[int, int, int, Any]) -> int:
+    return fragment[1]
+
+
+def _START_THEN_LONGER(match: tuple[int, int, str]) -> tuple[int, int]:
+    return match[0], match[0] - match[1]
 
 
 def _mark_whole(
@@ -211,6 +278,7 @@ def _mark_whole(
     return "".join(out), frozenset(matched)
 
 
+_FIRST = itemgetter(0)
 _PARTS = re.compile(r"[^-_]+")
 _SPAN = re.Match.span  # called from C by map(): a third of a listcomp's time a token
 _GROUP = re.Match.group
@@ -280,7 +348,7 @@ def _context_fragments(
     terms: frozenset[str],
     maxchars: int,
     surround: int,
-) -> Iterator[Any]:
+) -> Iterator[Fragment]:
     """Whoosh's ContextFragmenter.fragment_tokens (2.7.5), on spans, skipping to each match.
 
     Outside a fragment, a word that is not searched only moves the start of the next fragment
@@ -289,11 +357,13 @@ def _context_fragments(
     the time (tests/test_index_snippets.py compares them on generated texts).
     """
     charlimit = highlight.DEFAULT_CHARLIMIT
-    starts = [start for start, _ in spans]
+    starts = list(map(_FIRST, spans))
     count = len(spans)
-    if charlimit:  # Whoosh stops at the first token that ends past the limit
+    if charlimit and spans and spans[-1][1] > charlimit:
+        # Whoosh stops at the first token that ends past the limit (the last one ends first
+        # past it only in a text of over 32 kB: the others are not walked)
         count = next((i for i, (_, end) in enumerate(spans) if end > charlimit), count)
-    matches = [i for i in range(count) if words[i] in terms]
+    matches = list(compress(range(count), map(terms.__contains__, words)))
     reset = 0  # tokens before this index belong to an earlier fragment
     following = 0  # index into `matches`
     i = 0
@@ -308,7 +378,7 @@ def _context_fragments(
         tlength = endchar - startchar
         countdown = -1
         first: int | None = None
-        kept: list[Token] = []
+        kept: list[tuple[int, int, str]] = []
         currentlen = 0
         if tlength > maxchars:
             countdown = 0  # a token longer than a fragment ends it at once (as Whoosh does)
@@ -320,7 +390,7 @@ def _context_fragments(
             else:
                 first = startchar
                 countdown += surround
-            kept.append(_token(words[j], startchar, endchar))
+            kept.append((startchar, endchar, words[j]))
         currentlen += tlength
         countdown -= tlength
         i = j + 1
@@ -332,12 +402,12 @@ def _context_fragments(
                 countdown = 0
             elif words[i] in terms:
                 countdown = surround
-                kept.append(_token(words[i], startchar, endchar))
+                kept.append((startchar, endchar, words[i]))
             currentlen += tlength
             countdown -= tlength
             i += 1
         if countdown <= 0:
-            yield highlight.mkfrag(text, kept, startchar=first, endchar=endchar)
+            yield (first if first is not None else (kept[0][0] if kept else 0)), endchar, kept
             if countdown == 0 and i < count and words[i] not in terms:
                 # Whoosh keeps a countdown of exactly 0 as "inside": the next word, if not
                 # searched, closes an empty fragment (scored 0, never shown) and is not
@@ -347,16 +417,9 @@ def _context_fragments(
         elif kept:  # the text ended inside the fragment
             if count < len(spans):  # ...at the character limit: Whoosh ends it at that token
                 endchar = spans[count][1]
-            yield highlight.mkfrag(text, kept, startchar=first, endchar=endchar)
+            yield (first if first is not None else kept[0][0]), endchar, kept
             return
         following += 1
-
-
-def _token(text: str, start: int, end: int) -> Token:
-    """A matched token, as Whoosh's fragmenters keep them."""
-    token = Token(text=text, startchar=start, endchar=end)
-    token.matched = True
-    return token
 
 
 class _Normal:
