@@ -21,8 +21,9 @@ from vod.index import current_version, whoosh_fixes
 
 WHAT_TO_DO = (
     "vod/index/whoosh_fixes.py patches private internals of whoosh-reloaded "
-    f"{whoosh_fixes.WHOOSH_VERSION}: check W3PerDocReader._cached_reader and "
-    "BufferFile.__init__ in the installed release, adapt the fixes, then move WHOOSH_VERSION "
+    f"{whoosh_fixes.WHOOSH_VERSION}: check W3PerDocReader._cached_reader, "
+    "BufferFile.__init__ and SubFile (its _file, _offset, _length and _pos) in the installed "
+    "release, adapt the fixes, then move WHOOSH_VERSION "
     "and the pin in pyproject.toml together"
 )
 
@@ -96,3 +97,44 @@ def test_an_index_reads_back_through_both_fixes(bundled_index_dir: Path) -> None
     from vod.index import SearchIndex
 
     assert SearchIndex(bundled_index_dir).search("snowflake").total > 0
+
+
+class CountingFile:
+    """A file over bytes that counts its reads (the parent of a compound file's SubFile)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+        self.reads = 0
+
+    def seek(self, pos: int) -> None:
+        self.pos = pos
+
+    def read(self, size: int) -> bytes:
+        self.reads += 1
+        out = self.data[self.pos : self.pos + size]
+        self.pos += len(out)
+        return out
+
+
+def test_a_pickle_in_a_compound_file_is_read_at_once_and_left_behind() -> None:
+    import pickle
+
+    from whoosh.filedb.compound import SubFile
+
+    assert SubFile.peek is whoosh_fixes._peek, WHAT_TO_DO
+    info = (128, 20_713, 3.5, 2, 7, 200)  # a block's info tuple, as W3 postings write it
+    pickled = pickle.dumps(info, -1)
+    parent = CountingFile(b"head" + pickled + b"tail after")
+    part = structfile.StructFile(SubFile(parent, 4, len(pickled) + 10))
+    assert part.file.peek(3) == pickled[:3] and part.tell() == 0  # peeking does not move
+    parent.reads = 0
+    assert part.read_pickle() == info
+    assert part.tell() == len(pickled)  # right after the pickle, where the postings start
+    assert part.read(4) == b"tail"
+    assert parent.reads <= 3, parent.reads  # a peek, the move past it, the read above
+    # A pickle longer than a peek is read on, as before.
+    long = pickle.dumps(list(range(500)), -1)
+    assert len(long) > whoosh_fixes.PEEK_BYTES
+    part = structfile.StructFile(SubFile(CountingFile(long), 0, len(long)))
+    assert part.read_pickle() == list(range(500)) and part.tell() == len(long)

@@ -1,4 +1,4 @@
-"""Two fixes to Whoosh (whoosh-reloaded 2.7.5) that matter with 21,700 talks.
+"""Three fixes to Whoosh (whoosh-reloaded 2.7.5) that matter with 21,700 talks.
 
 - Lengths: for every posting it writes or merges, Whoosh asks the file system whether the
   segment has a length column for fields that have none (ID and KEYWORD fields); it caches only
@@ -8,8 +8,13 @@
   `io.BytesIO`, which copies it: opening the pyvideo index copied 61 MB into every worker. A
   read-only file over the mapped memory reads the same bytes without the copy, so workers share
   the pages through the page cache instead.
+- Pickles: each block of postings starts with a small pickled tuple, which Whoosh loads with
+  `pickle.load` from a part of the segment's compound file (a SubFile). Without a `peek`, the
+  unpickler reads such a file a few bytes at a time: two dozen reads, each through three Python
+  layers, for every block a search opens (a sixth of finding a search's matches on pyvideo).
+  With one, it reads the pickle at once and then moves past it (`SubFile.peek`, below).
 
-Both are applied once per process by `apply()`; neither changes a byte Whoosh writes or reads.
+All are applied once per process by `apply()`; none changes a byte Whoosh writes or reads.
 They replace private members of whoosh-reloaded, so pyproject.toml pins the release they were
 written for (WHOOSH_VERSION); tests/test_index_whoosh_fixes.py fails, saying what to check, if
 the installed release is another or those members changed.
@@ -23,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from whoosh.codec import whoosh3
-from whoosh.filedb import structfile
+from whoosh.filedb import compound, structfile
 
 WHOOSH_VERSION = "2.7.5"  # the whoosh-reloaded release whose internals apply() patches
 _applied = False
@@ -115,3 +120,18 @@ def apply() -> None:
         self.file = ViewFile(buf)
 
     structfile.BufferFile.__init__ = buffer_init
+
+    compound.SubFile.peek = _peek
+
+
+PEEK_BYTES = 512  # a block's info tuple is ~40 bytes; a longer pickle is read on as before
+
+
+def _peek(self: Any, size: int = 0) -> bytes:
+    """Up to `size` bytes from the current position (at most PEEK_BYTES), not moving past them."""
+    size = min(max(size, 1), PEEK_BYTES, self._length - self._pos)
+    if size <= 0:
+        return b""
+    self._file.seek(self._offset + self._pos)
+    data: bytes = self._file.read(size)
+    return data
