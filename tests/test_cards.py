@@ -76,7 +76,8 @@ OLD_PEOPLE_TEMPLATE = """\
 HOSTILE = '<script>alert("x")</script> O\'Reilly & <b>Sons</b>'
 
 
-def _old_card(card: TalkCard, **shown: object) -> str:
+def _old_templates() -> jinja2.Environment:
+    """The old card templates, in an environment set up as the app's (vod/web/app.py)."""
     env = jinja2.Environment(
         loader=jinja2.DictLoader(
             {"_talk_card.html": OLD_CARD_TEMPLATE, "_people.html": OLD_PEOPLE_TEMPLATE}
@@ -87,7 +88,12 @@ def _old_card(card: TalkCard, **shown: object) -> str:
         lstrip_blocks=True,
     )
     env.globals["path_for"] = SiteUrls().path
-    return env.get_template("_talk_card.html").render(card=card, **shown)
+    env.filters["clock"] = format_clock
+    return env
+
+
+def _old_card(card: TalkCard, **shown: object) -> str:
+    return _old_templates().get_template("_talk_card.html").render(card=card, **shown)
 
 
 _BLOCK = re.compile(r"\s*(</?(?:article|div|p|h3|img|li)\b[^>]*>)\s*")
@@ -199,17 +205,7 @@ OLD_HIT_MACRO = """\
 
 
 def _old_hit(hit: SearchHitCard) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.DictLoader(
-            {"_talk_card.html": OLD_CARD_TEMPLATE, "_people.html": OLD_PEOPLE_TEMPLATE}
-        ),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["path_for"] = SiteUrls().path
-    env.filters["clock"] = format_clock
+    env = _old_templates()
     old_card = env.get_template("_talk_card.html")
     env.globals["talk_card"] = lambda card, **shown: Markup(
         old_card.render(card=card, show_day=True, card_level=3, **shown)
