@@ -13,7 +13,7 @@ from whoosh import query as wq
 from vod.index import SearchIndex
 from vod.index.collect import Matches
 from vod.index.coordination import clauses, coordinated
-from vod.index.searcher import _below
+from vod.index.searcher import _below, _scored, _with_bonus
 
 TALKS = [
     {"slug": "both", "title": "Kayak maintenance", "abstract": "Repairing a kayak hull."},
@@ -154,3 +154,17 @@ def test_the_any_words_tail_goes_below_as_first_written(data: st.DataObject) -> 
         expected.scored,
         expected.partial,
     )
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_the_phrase_bonus_is_added_as_first_written(data: st.DataObject) -> None:
+    scores = data.draw(_SCORES)
+    allowed = data.draw(st.none() | st.frozensets(st.integers(0, 40)))
+    scored = _scored(scores, allowed)
+    found = Matches(list(scores), scored)
+    chosen = data.draw(st.sets(st.sampled_from([-n for _, n in scored]))) if scored else set()
+    extra = {d: data.draw(st.floats(0.01, 9, allow_nan=False)) for d in chosen}
+    expected = [(s + extra.get(-n, 0.0), n) for s, n in found.scored]  # as first written
+    assert _with_bonus(found, dict(scores), allowed, extra) == expected
+    assert _with_bonus(found, None, allowed, extra) == expected  # Whoosh's collector's matches
