@@ -12,6 +12,10 @@ still read as it was written, and one index may hold both kinds while versions c
 stored-fields column differs from Whoosh's W3Codec: the same files, names and everything else.
 The column is swapped where Whoosh creates and reads it (`_create_column`, `_cached_reader` of
 whoosh-reloaded 2.7.5, pinned with the other fixes in whoosh_fixes.py).
+
+Whoosh writes the codec into each segment's entry of the index's table of contents by its
+module and class name: moving or renaming PlainStoredCodec makes existing indexes unreadable,
+so do that only with a new INDEX_FORMAT (build.py), which rebuilds them.
 """
 
 from __future__ import annotations
