@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import highlight
+from whoosh_highlight import whooshs
 
 from vod.index import snippets
 from vod.index.schema import NAME_ANALYZER, TEXT_ANALYZER
-from vod.index.snippets import CONTEXT_CHARS, PLAIN_CHARS, EscapingFormatter
 
 WORDS = [
     "Running",
@@ -34,22 +32,6 @@ WORDS = [
     "Python",
     "pythonic",
 ]
-
-
-def whooshs(
-    text: str, terms: frozenset[str], analyzer: Any, whole: bool
-) -> tuple[str, frozenset[str]]:
-    """What _mark returned when it called whoosh.highlight.highlight() itself."""
-    if not text or not terms:
-        return "", frozenset()
-    formatter = EscapingFormatter()
-    fragmenter = (
-        highlight.WholeFragmenter()
-        if whole
-        else highlight.ContextFragmenter(maxchars=PLAIN_CHARS, surround=CONTEXT_CHARS)
-    )
-    marked = highlight.highlight(text, terms, analyzer, fragmenter, formatter, top=2)
-    return (marked, frozenset(formatter.matched)) if formatter.matched else ("", frozenset())
 
 
 texts = st.lists(

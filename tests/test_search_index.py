@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import DATA, SAMPLE_CATALOG
 from whoosh import query as wq
+from whoosh_highlight import EscapingFormatter
 
 from vod import lru as lru_module
 from vod.catalog import Catalog, load_catalog
@@ -28,7 +29,6 @@ from vod.index.query import clean_query, expand_prefixes, parse_query
 from vod.index.schema import FIELD_BOOSTS
 from vod.index.scoring import BM25Scorer
 from vod.index.searcher import SearchResults
-from vod.index.snippets import EscapingFormatter
 from vod.index.spelling import Speller, edit_distance
 from vod.index.transcript import best_cue, cue_records, parse_vtt
 from vod.storage import LocalStorage

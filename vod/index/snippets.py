@@ -29,6 +29,7 @@ SNIPPET_LABELS = {
 PLAIN_CHARS = 240  # the start of the abstract shown when no shown field holds a matched word
 CONTEXT_CHARS = 70  # a fragment of the abstract goes on this far after its last matched word
 WIDEN_CHARS = 30  # how far a fragment may grow to reach the blank around it
+BETWEEN = " … "  # joins the two fragments of a cut abstract
 # When two fields hold as many of the searched words, the earlier one here gives the snippet:
 # the title is on the card already, so the abstract says more.
 _PREFERENCE = ("abstract", "title", "speakers", "recording_speakers", "transcript")
@@ -57,51 +58,6 @@ class Snippet:
     via_recording: bool  # a name matched only the recording's presenters
     moment: SaidAt | None
     title: str = ""  # the whole title, escaped, with <mark> around matched words; "" if none
-
-
-class EscapingFormatter(highlight.Formatter):  # type: ignore[misc]
-    """Escape every character of the text (quotes included), then add <mark> around hits.
-
-    What snippets are: _mark_whole and _mark_best write what whoosh.highlight.highlight() writes
-    with this formatter, without its objects; tests/test_index_snippets.py compares the two.
-    Whoosh ends a fragment at its first and last word, which drops a quote, bracket or full stop
-    around them (`Escaping "Untrusted" <Text>` lost its final `>`); fragments are widened to the
-    blanks around them, and a fragment cut from a longer text says so with an ellipsis.
-    """
-
-    between = " … "
-
-    def __init__(self) -> None:
-        self.matched: set[str] = set()
-
-    def _text(self, text: str) -> str:
-        return html.escape(text, quote=True)
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        self.matched.add(token.text)
-        marked = html.escape(highlight.get_text(text, token, replace), quote=True)
-        return f"<mark>{marked}</mark>"
-
-    def format_fragment(self, fragment: Any, replace: bool = False) -> str:
-        text = fragment.text
-        start, end = fragment.startchar, fragment.endchar
-        floor = max(0, start - WIDEN_CHARS)
-        while start > floor and not text[start - 1].isspace():
-            start -= 1
-        ceiling = min(len(text), end + WIDEN_CHARS)
-        while end < ceiling and not text[end].isspace():
-            end += 1
-        fragment.startchar, fragment.endchar = start, end
-        return str(super().format_fragment(fragment, replace=replace))
-
-    def format(self, fragments: list[Any], replace: bool = False) -> str:
-        if not fragments:
-            return ""
-        body = self.between.join(self.format_fragment(f, replace=replace) for f in fragments)
-        text = fragments[0].text
-        head = "…" if text[: fragments[0].startchar].strip() else ""
-        tail = "…" if text[fragments[-1].endchar :].strip() else ""
-        return head + body + tail
 
 
 WORDS_KEPT = 200_000  # words whose analysed form is kept, per analyzer (the vocabulary is ~100k)
@@ -178,7 +134,8 @@ Fragment = tuple[int, int, list[tuple[int, int, str]]]  # start, end, matches (s
 
 
 def _mark_best(text: str, fragments: Iterator[Fragment]) -> tuple[str, frozenset[str]]:
-    """The rest of whoosh.highlight.highlight() (2.7.5) with EscapingFormatter, on tuples.
+    """The rest of whoosh.highlight.highlight() (2.7.5) with the escaping formatter of
+    tests/test_index_snippets.py, on tuples.
 
     The two best fragments (BasicFragmentScorer: matches times a hundred times distinct words;
     ties to the later one, as Whoosh compares fragments by their start), those scoring at least
@@ -196,7 +153,6 @@ def _mark_best(text: str, fragments: Iterator[Fragment]) -> tuple[str, frozenset
     )
     if not best:
         return "", frozenset()
-    escape = html.escape
     parts = []
     matched: set[str] = set()
     limit = len(text)
@@ -211,34 +167,40 @@ def _mark_best(text: str, fragments: Iterator[Fragment]) -> tuple[str, frozenset
         if n == 0:
             first_start = start
         last_end = end
-        out = []
-        index = start
-        for m_start, m_end, word in sorted(matches, key=_START_THEN_LONGER):
-            if m_start < index:
-                continue
-            if m_start > index:
-                out.append(escape(text[index:m_start], quote=True))
-            out.append(f"<mark>{escape(text[m_start:m_end], quote=True)}</mark>")
-            matched.add(word)
-            index = m_end
-        out.append(escape(text[index:end], quote=True))
-        parts.append("".join(out))
+        parts.append(_marked(text, start, end, matches, matched))
     if not matched:
         return "", frozenset()
     head = "…" if text[:first_start].strip() else ""
     tail = "…" if text[last_end:].strip() else ""
-    return head + EscapingFormatter.between.join(parts) + tail, frozenset(matched)
+    return head + BETWEEN.join(parts) + tail, frozenset(matched)
 
 
-def _SCORE_THEN_START(fragment: tuple[int, int, int, Any]) -> tuple[int, int]:
-    return fragment[0], fragment[1]
+_SCORE_THEN_START = itemgetter(0, 1)  # of a scored fragment (score, start, end, matches)
+_START = itemgetter(1)
 
 
-def _START(fragment: tuple[int, int, int, Any]) -> int:
-    return fragment[1]
+def _marked(
+    text: str, start: int, end: int, matches: list[tuple[int, int, str]], matched: set[str]
+) -> str:
+    """`text[start:end]` escaped, with <mark> around `matches` (start, end, word), as Whoosh's
+    Formatter marks them: in order, the longer first where two start together, one inside an
+    earlier one skipped. The words marked are added to `matched`."""
+    escape = html.escape
+    out = []
+    index = start
+    for m_start, m_end, word in sorted(matches, key=_start_then_longer):
+        if m_start < index:
+            continue
+        if m_start > index:
+            out.append(escape(text[index:m_start], quote=True))
+        out.append(f"<mark>{escape(text[m_start:m_end], quote=True)}</mark>")
+        matched.add(word)
+        index = m_end
+    out.append(escape(text[index:end], quote=True))
+    return "".join(out)
 
 
-def _START_THEN_LONGER(match: tuple[int, int, str]) -> tuple[int, int]:
+def _start_then_longer(match: tuple[int, int, str]) -> tuple[int, int]:
     return match[0], match[0] - match[1]
 
 
@@ -246,7 +208,8 @@ def _mark_whole(
     text: str, words: list[str], spans: list[tuple[int, int]], terms: frozenset[str]
 ) -> tuple[str, frozenset[str]]:
     """A title or a list of names, marked whole: what Whoosh's WholeFragmenter, top_fragments
-    and EscapingFormatter make of it (one fragment, the whole text), without their objects.
+    and the tests' escaping formatter make of it (one fragment, the whole text), without their
+    objects.
 
     Whoosh keeps the matches before the first word past its character limit, marks them in
     order (the longer first where two start together; one inside another is skipped) and
@@ -259,23 +222,11 @@ def _mark_whole(
         if limit and end > limit:
             break
         if word in terms:
-            matches.append((start, -(end - start), end, word))
+            matches.append((start, end, word))
     if not matches:
         return "", frozenset()
-    matches.sort()
-    out = []
-    matched = set()
-    index = 0
-    for start, _, end, word in matches:
-        if start < index:
-            continue
-        if start > index:
-            out.append(html.escape(text[index:start], quote=True))
-        out.append(f"<mark>{html.escape(text[start:end], quote=True)}</mark>")
-        matched.add(word)
-        index = end
-    out.append(html.escape(text[index:], quote=True))
-    return "".join(out), frozenset(matched)
+    matched: set[str] = set()
+    return _marked(text, 0, len(text), matches, matched), frozenset(matched)
 
 
 _FIRST = itemgetter(0)

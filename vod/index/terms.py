@@ -12,8 +12,9 @@ A word is looked up in every searched field, and most fields do not have most wo
 five of six lookups a search made outside the LRU were of terms a field does not have (`company`,
 `session` and `transcript` have no terms at all there; `tags` and `event` a few hundred). So a
 field with few terms in a segment (SMALL_FIELD_TERMS) is also kept whole, as the set of its terms,
-read on its first lookup: a term it lacks is known absent at once, without a lookup in the file
-or a place in the LRU, which is left to the large fields (titles, abstracts).
+read when the version opens (the searched fields: remember_terms) or on its first lookup: a term
+it lacks is known absent at once, without a lookup in the file or a place in the LRU, which is
+left to the large fields (titles, abstracts).
 
 An index version never changes, so what is kept stays right until the version is closed.
 """

@@ -2,10 +2,10 @@
 
 A search page of distinct queries shows cards that are rarely kept from an earlier page (the
 pyvideo catalog has 21,713 talks, more than a worker keeps); rendering a card through Jinja2
-took about 60 µs, a tenth of a search page's time under load (issue #12). Written here it
-takes a fifth of that. Every catalog text is escaped (quotes included) with markupsafe's
-escape, as the template's autoescape did; the only markup let in is `title_html`, which the
-caller has escaped and marked already (a search's marked title, or fragments.TITLE_SLOT).
+took 35 µs, and two cards in three were rendered again (issue #12). Written here, 11 µs.
+Every catalog text is escaped (quotes included) with markupsafe's escape, as the template's
+autoescape did; the only markup let in is `title_html`, which the caller has escaped and
+marked already (a search's marked title, or fragments.TITLE_SLOT).
 
 The markup is the one `_talk_card.html` had: tests/test_cards.py renders that template and
 compares, card by card, so a change to the card is made here and in that test's copy.
