@@ -1,4 +1,5 @@
-"""`vod serve --workers N`: one listening socket per worker, so connections are spread."""
+"""`vod serve --workers N`: one listening socket per worker, so connections are spread, and
+the workers even out the spread."""
 
 from __future__ import annotations
 
@@ -115,6 +116,24 @@ def test_two_workers_each_listen_and_share_the_connections(tmp_path: Path) -> No
             # The kernel spreads them by a hash; all on one worker has odds of 1 in 2^31.
             assert sorted(per_worker) == sorted(pids), per_worker
             assert min(per_worker.values()) >= 4, per_worker
+
+            # The hash rarely splits them evenly (16/16 in one start of seven). The workers even
+            # it out: a worker holding more than 16 answers some requests with
+            # `Connection: close`, and their clients reconnect, hashed again (balance.py).
+            asked: list[int] = []
+            for _ in range(40):
+                asked.append(0)
+                for connection in connections:
+                    connection.request("GET", "/healthz")  # reconnects if it was closed
+                    response = connection.getresponse()
+                    assert response.status == 200 and response.read()
+                    asked[-1] += response.will_close
+                if asked[-1] == 0:
+                    break
+            assert asked[-1] == 0, asked  # settled: an even split asks nobody to reconnect
+            _, established = _listeners_and_connections(port)
+            per_worker = Counter(_owner(set(established), pids).values())
+            assert sorted(per_worker.values()) == [16, 16], (per_worker, asked)
         finally:
             for connection in connections:
                 connection.close()

@@ -6,14 +6,16 @@ connections lands on one worker: under wrk's 32 connections we saw 27 on one wor
 the other, one core saturated while the other idled, and p99 talk pages at 147 ms.
 
 Here each worker binds its own socket with SO_REUSEPORT and the kernel spreads new connections
-over them. The supervisor is still uvicorn's (health checks, restarts, SIGHUP, SIGTTIN/TTOU):
-it hands each worker a `ListenOn` instead of a socket, which becomes a socket bound in the
-worker when the worker unpickles it. The supervisor itself holds no listening socket, so no
-connection ever waits on a socket nobody accepts from.
+over them; the workers then even out what the kernel's hash left uneven (balance.py). The
+supervisor is still uvicorn's (health checks, restarts, SIGHUP, SIGTTIN/TTOU): it hands each
+worker a `ListenOn` instead of a socket, which becomes a socket bound in the worker when the
+worker unpickles it. The supervisor itself holds no listening socket, so no connection ever
+waits on a socket nobody accepts from.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import logging
@@ -26,6 +28,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from vod.web import balance
 
 if TYPE_CHECKING:
     from vod.config import Settings
@@ -64,10 +68,15 @@ def bind_reuseport(host: str, port: int) -> socket.socket:
 
 def _bind_in_worker(host: str, port: int) -> socket.socket:
     try:
-        return bind_reuseport(host, port)
+        sock = bind_reuseport(host, port)
     except OSError as exc:
         log.error("cannot listen on %s:%d: %s", host, port, exc)
         sys.exit(STARTUP_FAILURE)
+    # Counted from now on, so the other workers weigh this one even before its first
+    # connection: the kernel's hash does not split connections evenly (balance.py).
+    if balance.start() is not None:
+        atexit.register(balance.stop)
+    return sock
 
 
 @dataclass(frozen=True)
