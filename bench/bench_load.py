@@ -124,9 +124,15 @@ def combined(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def wrk(
-    base: str, paths: list[str], seconds: int, connections: int, idle: float | None = None
+    base: str,
+    paths: list[str],
+    seconds: int,
+    connections: int,
+    idle: float | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, float]:
-    """Run wrk over `paths` (rotating) and return req/s, latency percentiles and errors."""
+    """Run wrk over `paths` (rotating) and return req/s, latency percentiles and errors;
+    each request with `headers` (wrk sends none of its own but Host)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n")
         script.write(
@@ -141,7 +147,9 @@ def wrk(
             "end\n"
         )
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, base],
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name]
+        + [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
+        + [base],
         capture_output=True,
         text=True,
         check=True,

@@ -19,8 +19,11 @@ filtered, sorted, browse): p50, p95 and max per kind. The resident memory of eac
 read at the end. Each load run also prints the workers' CPU time per request (from /proc), a
 figure that other work on the machine changes far less than req/s or latency.
 
+wrk sends no Accept-Encoding, as a script or an API client would; `--gzip` makes every request
+say `Accept-Encoding: gzip`, as a browser's does (vod then compresses every page it renders).
+
 Usage (wrk from Debian: apt-get install wrk):
-    python bench/bench_search_load.py --catalog DIR [--index-dir DIR] [--duration 15]
+    python bench/bench_search_load.py --catalog DIR [--index-dir DIR] [--duration 15] [--gzip]
 Without --index-dir the index is built (`vod index`) into a temporary folder and removed.
 """
 
@@ -106,7 +109,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--per-kind", type=int, default=40, help="single-client queries per kind")
     parser.add_argument("--only", choices=("vod", "plain", "fts5"), action="append")
+    parser.add_argument(
+        "--gzip",
+        action="store_true",
+        help="every request says Accept-Encoding: gzip, as a browser's does (wrk alone does not)",
+    )
     opts = parser.parse_args()
+    headers = {"Accept-Encoding": "gzip"} if opts.gzip else None
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
     servers = opts.only or ["vod", "plain", "fts5"]
@@ -146,7 +155,8 @@ def main() -> None:
     single = make_queries(catalog, opts.per_kind, seed=7)
     print(
         f"{len(catalog.talks)} talks; {opts.workers} workers each, wrk 1 thread, "
-        f"{opts.connections} connections, {opts.duration} s per run; load average "
+        f"{opts.connections} connections{', Accept-Encoding: gzip' if opts.gzip else ''}, "
+        f"{opts.duration} s per run; load average "
         f"{os.getloadavg()[0]:.1f} at the start"
     )
 
@@ -170,14 +180,14 @@ def main() -> None:
         try:
             wait_ready(base + "/healthz", timeout=900)
             # Warm-up on other queries: the frequent terms decoded, the templates compiled.
-            wrk(base, warm_paths, 8, opts.connections)
+            wrk(base, warm_paths, 8, opts.connections, headers=headers)
             if name == "vod":
                 single_ms = single_client(port, single)
             pids = worker_pids(proc.pid) or [proc.pid]
             results[name] = {}
             for load, paths in (("distinct", distinct), ("zipf", zipf)):
                 before = cpu_seconds(pids)
-                run = wrk(base, paths, opts.duration, opts.connections)
+                run = wrk(base, paths, opts.duration, opts.connections, headers=headers)
                 # Worker CPU per request: what a request costs, whatever else the machine runs.
                 run["cpu_ms"] = (cpu_seconds(pids) - before) * 1000 / max(1, run["requests"])
                 results[name][load] = run

@@ -71,6 +71,61 @@ def test_kept_pages_answer_gzip_plain_and_conditional_requests(
 
 
 @pytest.mark.parametrize("path", [SNOWFLAKE, "/search?q=arctic+training"])
+def test_a_page_asked_without_gzip_is_kept_when_asked_again_and_compressed_then(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    import gzip as gzip_module
+
+    compressed: list[int] = []
+    real = gzip_module.compress
+
+    def counting(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        compressed.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(gzip_module, "compress", counting)
+    state = app_client.app_state["vod"]
+    for kept in (state.rendered, state.searched):  # lately, distinct pages: none came back
+        for n in range(100):
+            kept.first_sight.sighted(("another page", n))
+    plain = {"Accept-Encoding": "identity"}
+    first = app_client.get(path, headers=plain)
+    assert first.status_code == 200 and "content-encoding" not in first.headers
+    assert compressed == []  # nobody asked for the compressed bytes yet
+    # Its first answer carries what the kept page's answers carry.
+    assert "accept-encoding" in first.headers["vary"].lower()
+    unchanged = app_client.get(path, headers={**plain, "If-None-Match": first.headers["etag"]})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert len(compressed) == 1  # asked again: kept (and compressed once)
+    zipped = app_client.get(path, headers={"Accept-Encoding": "gzip"})
+    again = app_client.get(path, headers=plain)
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert first.text == zipped.text == again.text
+    assert first.headers["etag"] == zipped.headers["etag"] == again.headers["etag"]
+    assert first.headers["cache-control"] == again.headers["cache-control"]
+    assert len(compressed) == 1
+
+
+def test_while_pages_come_back_a_first_view_without_gzip_is_kept_at_once(
+    app_client: TestClient, renders: list[str]
+) -> None:
+    plain = {"Accept-Encoding": "identity"}
+    first = app_client.get(SNOWFLAKE, headers=plain)  # nothing known yet: kept
+    assert app_client.get(SNOWFLAKE, headers=plain).text == first.text
+    assert renders == ["training-arctic-at-snowflake"]
+    seen = app_client.app_state["vod"].rendered.first_sight
+    for n in range(100):  # then pages that come back: a third of them, asked twice
+        seen.sighted(("a page", n))
+        if n % 3 == 0:
+            seen.sighted(("a page", n))
+    assert seen.returns_often()
+    moment = SNOWFLAKE + "?t=60"
+    assert app_client.get(moment, headers=plain).status_code == 200
+    assert app_client.get(moment, headers=plain).status_code == 200
+    assert renders == ["training-arctic-at-snowflake"] * 2  # the moment's page, kept at once
+
+
+@pytest.mark.parametrize("path", [SNOWFLAKE, "/search?q=arctic+training"])
 def test_the_first_view_is_compressed_once_and_answers_as_the_kept_page_will(
     app_client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:

@@ -61,7 +61,8 @@ def _talk(request: Request) -> Response:
     start_at = parse_moment(request.query_params.get("t"))
     end_at = parse_moment(request.query_params.get("end"))
     key = _kept_key(state, catalog, base, talk, playback, start_at, end_at)
-    if key is not None and (kept := state.rendered.get(key)) is not None:
+    kept, asked_before = state.rendered.look(key) if key is not None else (None, False)
+    if kept is not None:
         return kept.response(request, TALK_CACHE)
     page = pages.talk_page(
         catalog,
@@ -76,7 +77,7 @@ def _talk(request: Request) -> Response:
     )
     response = render(request, "talk.html", cache=TALK_CACHE, page=page, links=page.links)
     if key is not None and response.status_code == 200:
-        return state.rendered.keep(key, response, TALK_CACHE, request)
+        return state.rendered.keep(key, response, TALK_CACHE, request, asked_before=asked_before)
     return response
 
 
@@ -150,14 +151,15 @@ def _search(request: Request) -> Response:
     state = vod_state(request)
     number = page_number(request)
     key = _kept_search_key(state, site_base(request), request)
-    if key is not None and (kept := state.searched.get(key)) is not None:
+    kept, asked_before = state.searched.look(key) if key is not None else (None, False)
+    if kept is not None:
         return kept.response(request, PAGE_CACHE)
     page, status = pages.run_search(
         state.catalog, state.search, request.query_params, number, state.card_facts
     )
     response = render(request, "search.html", status=status, page=page)
     if key is not None and status == 200 and not (page.results and page.results.partial):
-        return state.searched.keep(key, response, PAGE_CACHE, request)
+        return state.searched.keep(key, response, PAGE_CACHE, request, asked_before=asked_before)
     return response
 
 

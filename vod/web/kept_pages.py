@@ -20,6 +20,13 @@ hashed to a file name, and the file starts with the full hash, so a page of anot
 that slot is never served; a new page replaces what was in its slot. Files are written whole
 under another name and renamed, so a reader never sees half of one. Nothing in them is code:
 a checked header, an ETag, a media type and the gzipped body.
+
+Keeping a page is not free: it is compressed (level 1) and written to the folder, a tenth of a
+distinct search's CPU under wrk (issue #12). A browser takes gzip, so its page is compressed
+anyway and kept at once. A page rendered for a client that takes no gzip (an API client, a
+crawler, a load generator) is kept at its key's first sight only while keys tend to come back
+(FirstSight counts, in a table of key tags shared through the same folder, how many of the keys
+seen lately were asked again); otherwise when its key is asked again.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import mmap
 import os
 import stat
 import threading
@@ -71,7 +79,7 @@ class KeptPage:
         headers = {"Cache-Control": cache_control, "ETag": self.etag, "Vary": "Accept-Encoding"}
         if (unchanged := not_modified(request, self.etag, headers)) is not None:
             return unchanged
-        if "gzip" in request.headers.get("accept-encoding", ""):
+        if takes_gzip(request):
             headers["Content-Encoding"] = "gzip"
             return Response(self.gzipped, media_type=self.media_type, headers=headers)
         body = plain if plain is not None else gzip.decompress(self.gzipped)
@@ -85,6 +93,14 @@ class RenderedPages(LruCache[KeptPage]):
     def __init__(self, size: int = MAX_PAGES, shared: SharedPages | None = None) -> None:
         super().__init__(size)
         self.shared = shared
+        seen = shared.first_sight() if shared is not None else None
+        self.first_sight = seen if seen is not None else FirstSight()
+
+    def look(self, key: Hashable) -> tuple[KeptPage | None, bool]:
+        """The page kept under `key` (as `get`), and whether `key` was asked for lately: a
+        view passes that on to `keep`."""
+        asked_before = self.first_sight.sighted(key)
+        return self.get(key), asked_before
 
     def get(self, key: Hashable) -> KeptPage | None:
         """The page kept under `key` here, else by another worker (then kept here too)."""
@@ -96,20 +112,112 @@ class RenderedPages(LruCache[KeptPage]):
         return found
 
     def keep(
-        self, key: Hashable, response: Response, cache_control: str, request: Request
+        self,
+        key: Hashable,
+        response: Response,
+        cache_control: str,
+        request: Request,
+        *,
+        asked_before: bool = True,
     ) -> Response:
-        """Keep the bytes of a rendered answer under `key`, and answer `request` from them."""
+        """Keep the bytes of a rendered answer under `key`, and answer `request` from them.
+
+        A page rendered for a client that takes no gzip, at the first sight of its key
+        (`asked_before` False, from `look`), is not kept while few keys come back lately
+        (FirstSight): nobody needs its compressed bytes, and compressing and writing every
+        distinct search was a tenth of its CPU under wrk (issue #12).
+        """
         body = bytes(response.body)
-        kept = KeptPage.of(body, response.media_type or "text/html")
+        media_type = response.media_type or "text/html"
+        if not (asked_before or takes_gzip(request) or self.first_sight.returns_often()):
+            return _answer(request, cache_control, etag(body), media_type, body)
+        kept = KeptPage.of(body, media_type)
         self.put(key, kept)
         if self.shared is not None:
             self.shared.put(key, kept)
         return kept.response(request, cache_control, plain=body)
 
 
+def takes_gzip(request: Request) -> bool:
+    """Tell whether a request accepts gzip (as the kept pages and Starlette's middleware ask)."""
+    return "gzip" in request.headers.get("accept-encoding", "")
+
+
+def _answer(
+    request: Request, cache_control: str, tag: str, media_type: str, body: bytes
+) -> Response:
+    """A 304 or the plain `body`, with the headers a kept page is answered with."""
+    headers = {"Cache-Control": cache_control, "ETag": tag, "Vary": "Accept-Encoding"}
+    if (unchanged := not_modified(request, tag, headers)) is not None:
+        return unchanged
+    return Response(body, media_type=media_type, headers=headers)
+
+
+SEEN_SLOTS = 65_536  # keys asked for lately, 8 bytes each: 512 kB
+# Whether a page asked for by a client without gzip is worth keeping at its first sight: it is
+# when at least this share of the keys seen lately came back. Keeping costs a compression and a
+# write (0.3 ms of CPU a distinct search under wrk), and a page rendered again a search (3 ms).
+RETURN_SHARE = 0.1
+# First sights after which the counts are halved, so the recent ones weigh most: after a burst
+# of searches asked again and again, a worker stops keeping distinct ones within about 200
+# requests (replaying the load bench's warm-up then its distinct searches; 2,048 took 1,700).
+SIGHTS_WEIGHED = 128
+SIGHTS_NEEDED = 64  # fewer first sights than this say nothing yet: keep, as before
+
+
+class FirstSight:
+    """The keys asked for lately, as an 8-byte tag per key in a direct-mapped table (a key's
+    slot holds its tag until another key's replaces it), and how many of them came back.
+
+    The table is in memory, or in a file the workers of one server share
+    (SharedPages.first_sight), so a search asked once on each worker counts as asked again.
+    The lowest bit of a tag says that its key came back. Nothing read there is trusted beyond
+    "asked before": a wrong tag only keeps or skips a page.
+    """
+
+    def __init__(self, table: bytearray | mmap.mmap | None = None, slots: int = SEEN_SLOTS):
+        self.slots = slots
+        self._table = table if table is not None else bytearray(8 * slots)
+        self.first_sights = 0  # in this worker, lately
+        self.returns = 0  # keys that came back (counted once each), lately
+
+    def sighted(self, key: Hashable) -> bool:
+        """Tell whether `key` was asked for lately, and remember that it is asked now."""
+        digest = key_digest(key)
+        slot = int.from_bytes(digest[:4], "big") % self.slots * 8
+        tag = digest[8:15]
+        held = self._table[slot : slot + 8]
+        if held[:7] == tag:
+            if not held[7] & 1:  # its first return
+                self._table[slot + 7] = held[7] | 1
+                # Never more than the first sights counted: a burst of searches asked again
+                # and again would otherwise outweigh many windows of distinct ones.
+                self.returns = min(self.returns + 1, max(self.first_sights, 1))
+            return True
+        self._table[slot : slot + 8] = tag + bytes([digest[15] & 0xFE])
+        self.first_sights += 1
+        if self.first_sights >= SIGHTS_WEIGHED:
+            self.first_sights //= 2
+            self.returns //= 2
+        return False
+
+    def returns_often(self) -> bool:
+        """Tell whether keys seen for the first time lately tend to be asked for again."""
+        return self.first_sights < SIGHTS_NEEDED or self.returns >= RETURN_SHARE * (
+            self.first_sights
+        )
+
+
+def key_digest(key: Hashable) -> bytes:
+    """A page key's digest, the same in every worker: repr() of the key (strings, numbers and
+    tuples of them) does not depend on the process, as hash() does."""
+    return hashlib.blake2b(repr(key).encode("utf-8", "surrogatepass"), digest_size=_DIGEST).digest()
+
+
 # ---- shared by the workers of one server ----------------------------------------------------
 
 SHARED_PAGES_ENV = "VOD_SHARED_PAGES"  # set by vod serve for its workers only
+SEEN_FILE = "seen"  # FirstSight's table, beside the pages' slot files
 SLOTS = 8192  # files; a pyvideo search page is ~5.5 kB gzipped: under 50 MB in all
 MAGIC = b"vod-kept-page 1\n"
 _DIGEST = 16
@@ -144,11 +252,25 @@ class SharedPages:
             return None
         return cls(folder)
 
+    def first_sight(self) -> FirstSight | None:
+        """The keys every worker saw lately, in the file SEEN_FILE of the folder (None if it
+        cannot be made: each worker then remembers its own)."""
+        path = self.folder / SEEN_FILE
+        size = 8 * SEEN_SLOTS
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                if os.fstat(descriptor).st_size != size:
+                    os.ftruncate(descriptor, size)  # zeros: nothing seen
+                return FirstSight(mmap.mmap(descriptor, size))
+            finally:
+                os.close(descriptor)
+        except (OSError, ValueError) as exc:
+            log.warning("pages seen are not shared through %s: %s", self.folder, exc)
+            return None
+
     def _place(self, key: Hashable) -> tuple[bytes, Path]:
-        # repr() of the key (strings, numbers and tuples of them) is the same in every worker.
-        digest = hashlib.blake2b(
-            repr(key).encode("utf-8", "surrogatepass"), digest_size=_DIGEST
-        ).digest()
+        digest = key_digest(key)
         slot = int.from_bytes(digest[:4], "big") % self.slots
         return digest, self.folder / f"{slot:05d}"
 
