@@ -12,7 +12,7 @@ from whoosh import query as wq
 
 from vod.index import SearchIndex
 from vod.index.collect import Matches
-from vod.index.coordination import clauses, coordinated
+from vod.index.coordination import clauses, coordinated, several
 from vod.index.searcher import _below, _scored, _with_bonus
 
 TALKS = [
@@ -51,6 +51,32 @@ def test_more_of_the_words_rank_above_one_rare_word(index: SearchIndex) -> None:
 
 def test_excluded_words_stay_excluded_in_the_tail(index: SearchIndex) -> None:
     assert "common-3" not in found(index, "paddles walrus -rivers")
+
+
+def test_a_query_of_one_word_does_not_search_for_some_of_its_words(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = wq.Term("f", "a"), wq.Term("f", "b")
+    assert several(wq.And([a, b])) and several(wq.AndNot(wq.And([a, b]), wq.Term("f", "c")))
+    assert not several(a) and not several(wq.Or([a, b]))  # one word, in several fields
+    assert not several(wq.And([a, wq.Not(b)])) and not several(wq.AndNot(a, b))
+    tails: list[str] = []
+    real = SearchIndex._any_words
+
+    def counting(self: SearchIndex, current: object, parsed: object, *args: object) -> object:
+        tails.append(getattr(parsed, "text", ""))
+        return real(self, current, parsed, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchIndex, "_any_words", counting)
+    # One word (or one and an excluded one) with fewer than a page: all its talks are listed
+    # already, and the any-words tail would find the same ones.
+    one = index.search("walrus")
+    assert [h.slug for h in one.hits] == ["rare"] and not one.any_terms
+    assert [h.slug for h in index.search("paddles -rivers").hits] == ["common-2"]
+    assert tails == []
+    # Two words with fewer than a page: the tail is searched.
+    assert {h.slug for h in index.search("walrus hull").hits} == {"rare", "hull", "both"}
+    assert len(tails) == 1
 
 
 def test_coordinated_scores_lift_by_clauses_matched() -> None:

@@ -28,6 +28,13 @@ def clauses(q: wq.Query) -> tuple[list[wq.Query], list[wq.Query]]:
     return [q], []
 
 
+def several(q: wq.Query) -> bool:
+    """Tell whether an all-words query has more than one word to match: with one, talks with
+    some of its words are the talks with all of them, found already (four in ten distinct
+    searches on pyvideo are one word, most of them with fewer than a page of results)."""
+    return len(clauses(q)[0]) > 1
+
+
 def coordinated(q: wq.Query, score: Callable[[wq.Query], Scores]) -> Scores:
     """Score talks with any clause of `q`: more clauses matched first, then the summed score.
 

@@ -22,7 +22,7 @@ from vod.errors import IndexDamaged, IndexNotBuilt, QueryError
 from vod.index import budget, guards
 from vod.index.build import IndexInfo, write_lease
 from vod.index.collect import Matches, browse, collect, field_terms, top_in_order
-from vod.index.coordination import coordinated
+from vod.index.coordination import coordinated, several
 from vod.index.events import EventNames
 from vod.index.facets import FACETS_FILE, Facet, FacetTable, Filters
 from vod.index.files import open_version_index
@@ -420,7 +420,7 @@ class SearchIndex:
                             query = retry if searched_corrected else wq.Or([query, retry])
                         parsed = fixed  # the any-words tail searches the corrected words
                     all_words = found.total
-                    if found.total < per_page and not found.partial:
+                    if found.total < per_page and not found.partial and several(parsed.query):
                         loose = self._any_words(current, parsed, reader, allowed, deadline)
                         loose = _first(loose, first_docs)
                         if loose.scored:
