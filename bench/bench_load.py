@@ -172,8 +172,14 @@ def wrk(
         errors += int(m.group(1))
     if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
         errors += sum(int(g) for g in m.groups())
+    # "Latency   44.46ms   19.97ms 593.81ms   95.97%": average, deviation, then the slowest.
+    slowest = float("nan")
+    if m := re.search(r"^\s+Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)\s", out, re.M):
+        value, unit = float(m.group(1)), m.group(2)
+        slowest = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "max": slowest,
         "p50": ms("50"),
         "p90": ms("90"),
         "p99": ms("99"),

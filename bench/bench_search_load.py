@@ -200,13 +200,14 @@ def main() -> None:
 
     print(
         f"\n{'server':8} {'load':9} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
-        f"{'requests':>9} {'errors':>7} {'CPU ms/req':>10}"
+        f"{'requests':>9} {'errors':>7} {'CPU ms/req':>10} {'max ms':>8}"
     )
     for name, runs in results.items():
         for load, r in runs.items():
             print(
                 f"{name:8} {load:9} {r['rps']:8.0f} {r['p50']:8.1f} {r['p90']:8.1f} "
                 f"{r['p99']:8.1f} {r['requests']:9.0f} {r['errors']:7.0f} {r['cpu_ms']:10.2f}"
+                f" {r['max']:8.1f}"
             )
     if "vod" in results:
         for load in ("distinct", "zipf"):
