@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,23 +106,29 @@ def test_rendered_pages_look_in_the_shared_folder_then_keep_the_page(folder: Pat
     assert worker_b.get("k") == PAGE  # now in b's memory too
 
 
-def test_a_search_one_worker_rendered_is_answered_by_the_other(
-    folder: Path,
-    make_settings: Callable[..., Settings],
-    monkeypatch: pytest.MonkeyPatch,
-    searches: list[str],
-) -> None:
+@pytest.fixture
+def two_workers(
+    folder: Path, make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, TestClient]]:
+    """Two apps sharing `folder`, as two workers of one `vod serve`."""
     monkeypatch.setenv(SHARED_PAGES_ENV, str(folder))
     settings = make_settings()
     with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as other:
-        first = one.get("/search?q=arctic")
-        assert first.status_code == 200 and searches == ["arctic"]
-        second = other.get("/search?q=arctic")
-        assert searches == ["arctic"]  # not searched again
-        assert second.text == first.text and second.headers["etag"] == first.headers["etag"]
-        assert "frame-ancestors 'none'" in second.headers["content-security-policy"]
-        other.get("/search?q=snowflake")
-        assert searches == ["arctic", "snowflake"]
+        yield one, other
+
+
+def test_a_search_one_worker_rendered_is_answered_by_the_other(
+    two_workers: tuple[TestClient, TestClient], searches: list[str]
+) -> None:
+    one, other = two_workers
+    first = one.get("/search?q=arctic")
+    assert first.status_code == 200 and searches == ["arctic"]
+    second = other.get("/search?q=arctic")
+    assert searches == ["arctic"]  # not searched again
+    assert second.text == first.text and second.headers["etag"] == first.headers["etag"]
+    assert "frame-ancestors 'none'" in second.headers["content-security-policy"]
+    other.get("/search?q=snowflake")
+    assert searches == ["arctic", "snowflake"]
 
 
 def test_serve_with_workers_gives_them_a_private_folder_and_removes_it(
@@ -226,26 +232,21 @@ def test_a_seen_file_that_is_odd_is_remade_or_not_used(folder: Path, tmp_path: P
 
 
 def test_a_search_asked_without_gzip_once_on_each_worker_is_kept(
-    folder: Path,
-    make_settings: Callable[..., Settings],
-    monkeypatch: pytest.MonkeyPatch,
-    searches: list[str],
+    two_workers: tuple[TestClient, TestClient], searches: list[str]
 ) -> None:
-    monkeypatch.setenv(SHARED_PAGES_ENV, str(folder))
-    settings = make_settings()
+    one, other = two_workers
     plain = {"Accept-Encoding": "identity"}
-    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as other:
-        for client in (one, other):  # both have served distinct searches lately
-            for n in range(100):
-                client.app_state["vod"].searched.first_sight.sighted(("another search", n))
-        first = one.get("/search?q=arctic", headers=plain)
-        assert first.status_code == 200 and searches == ["arctic"]
-        second = other.get("/search?q=arctic", headers=plain)
-        assert searches == ["arctic", "arctic"]  # seen before, by the first: kept now
-        third = one.get("/search?q=arctic", headers=plain)
-        assert searches == ["arctic", "arctic"]
-        assert first.text == second.text == third.text
-        assert first.headers["etag"] == second.headers["etag"] == third.headers["etag"]
+    for client in (one, other):  # both have served distinct searches lately
+        for n in range(100):
+            client.app_state["vod"].searched.first_sight.sighted(("another search", n))
+    first = one.get("/search?q=arctic", headers=plain)
+    assert first.status_code == 200 and searches == ["arctic"]
+    second = other.get("/search?q=arctic", headers=plain)
+    assert searches == ["arctic", "arctic"]  # seen before, by the first: kept now
+    third = one.get("/search?q=arctic", headers=plain)
+    assert searches == ["arctic", "arctic"]
+    assert first.text == second.text == third.text
+    assert first.headers["etag"] == second.headers["etag"] == third.headers["etag"]
 
 
 def test_after_a_burst_of_returns_distinct_keys_soon_stop_being_kept() -> None:

@@ -38,6 +38,22 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+@pytest.fixture
+def compressed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of each body gzip.compress is given (how kept pages are compressed)."""
+    import gzip as gzip_module
+
+    calls: list[int] = []
+    real = gzip_module.compress
+
+    def counting(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        calls.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(gzip_module, "compress", counting)
+    return calls
+
+
 def test_second_view_is_served_from_the_kept_page(
     app_client: TestClient, renders: list[str]
 ) -> None:
@@ -72,18 +88,8 @@ def test_kept_pages_answer_gzip_plain_and_conditional_requests(
 
 @pytest.mark.parametrize("path", [SNOWFLAKE, "/search?q=arctic+training"])
 def test_a_page_asked_without_gzip_is_kept_when_asked_again_and_compressed_then(
-    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str
+    app_client: TestClient, compressed: list[int], path: str
 ) -> None:
-    import gzip as gzip_module
-
-    compressed: list[int] = []
-    real = gzip_module.compress
-
-    def counting(data: bytes, *args: Any, **kwargs: Any) -> bytes:
-        compressed.append(len(data))
-        return real(data, *args, **kwargs)
-
-    monkeypatch.setattr(gzip_module, "compress", counting)
     state = app_client.app_state["vod"]
     for kept in (state.rendered, state.searched):  # lately, distinct pages: none came back
         for n in range(100):
@@ -127,19 +133,10 @@ def test_while_pages_come_back_a_first_view_without_gzip_is_kept_at_once(
 
 @pytest.mark.parametrize("path", [SNOWFLAKE, "/search?q=arctic+training"])
 def test_the_first_view_is_compressed_once_and_answers_as_the_kept_page_will(
-    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, compressed: list[int], path: str
 ) -> None:
-    import gzip as gzip_module
     import zlib
 
-    compressed: list[int] = []
-    real = gzip_module.compress
-
-    def counting(data: bytes, *args: Any, **kwargs: Any) -> bytes:
-        compressed.append(len(data))
-        return real(data, *args, **kwargs)
-
-    monkeypatch.setattr(gzip_module, "compress", counting)
     streamed: list[int] = []
     real_obj = zlib.compressobj  # what Starlette's gzip middleware compresses with
 

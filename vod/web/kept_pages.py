@@ -31,6 +31,7 @@ seen lately were asked again); otherwise when its key is asked again.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import logging
@@ -208,6 +209,9 @@ class FirstSight:
         )
 
 
+# A page rendered asks for its key's digest three times (FirstSight, the shared folder's get,
+# then its put): the last few are remembered, so repr() and blake2b run once a request.
+@functools.lru_cache(maxsize=64)
 def key_digest(key: Hashable) -> bytes:
     """A page key's digest, the same in every worker: repr() of the key (strings, numbers and
     tuples of them) does not depend on the process, as hash() does."""
