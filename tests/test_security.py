@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from vod.config import Settings
 from vod.web.app import create_app
+from vod.web.middleware import _one_each
 
 SNOWFLAKE = "training-arctic-at-snowflake"
 EVENT = "systems-scale-2024"
@@ -265,6 +266,13 @@ def test_embed_may_be_framed_anywhere(client: TestClient, url: str) -> None:
     assert "frame-ancestors *" in csp and "'none'" not in csp.split("frame-ancestors")[1]
     assert "x-frame-options" not in response.headers
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_vary_names_each_header_once() -> None:
+    assert _one_each(["Accept-Encoding, accept-encoding", "Cookie, Accept-Encoding"]) == (
+        "Accept-Encoding, Cookie"
+    )
+    assert _one_each(["Origin,, Origin ,"]) == "Origin"
 
 
 def test_csp_allows_no_inline_script(client: TestClient) -> None:

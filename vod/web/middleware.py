@@ -132,7 +132,8 @@ def _frames(scope: Scope) -> str | None:
 
 
 class SecurityHeaders:
-    """Add CSP, nosniff and referrer headers; only /embed/ may be framed."""
+    """Add CSP, nosniff and referrer headers; only /embed/ may be framed. On the way out, name
+    each header a response varies on once (see _one_each)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -148,9 +149,27 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in extra:
                     headers.setdefault(name, value)
+                vary = headers.getlist("vary")
+                if len(vary) > 1 or (vary and "," in vary[0]):
+                    headers["vary"] = _one_each(vary)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _one_each(values: list[str]) -> str:
+    """The header names of Vary lines, each once, in their first spelling and order.
+
+    Starlette's gzip middleware adds `Accept-Encoding` to the Vary of every answer it passes,
+    also to a kept page's answer that already names it (`Vary: Accept-Encoding,
+    Accept-Encoding`): harmless to a cache, but a header is best said once.
+    """
+    names: dict[str, str] = {}
+    for value in values:
+        for name in value.split(","):
+            if name := name.strip():
+                names.setdefault(name.lower(), name)
+    return ", ".join(names.values())
 
 
 # ---- conditional GET ------------------------------------------------------------------------
