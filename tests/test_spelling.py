@@ -145,3 +145,55 @@ class _Asking:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._reader, name)
+
+
+def _more_talks() -> list[dict[str, object]]:
+    talks: list[dict[str, object]] = []
+    # "bug" meets "code" in more talks than "debug" does: `dbug` still meant debug.
+    for n in range(6):
+        talks.append({"slug": f"bug-{n}", "title": f"Bug hunting in code {FILLER[n % 7]}"})
+    for n in range(3):
+        talks.append({"slug": f"debug-{n}", "title": f"Debug your code {FILLER[n % 7]}"})
+    # A stemmer makes `creaing` "crea", which three Spanish talks have; "creating", sixty.
+    for n in range(3):
+        talks.append({"slug": f"crea-{n}", "title": f"Crea tu aplicación {FILLER[n % 7]}"})
+    for n in range(60):
+        talks.append({"slug": f"creating-{n}", "title": f"Creating pipelines {FILLER[n % 7]}"})
+    # "reno" (a tool) is in one talk, with "release"; "repo" in 25, 15 of them with "release".
+    talks.append({"slug": "reno", "title": "Reno: release notes that stay right"})
+    for n in range(25):
+        words = "Release from the repo" if n < 15 else "The repo of a team"
+        talks.append({"slug": f"repo-{n}", "title": f"{words} {FILLER[n % 7]}"})
+    return talks
+
+
+@pytest.fixture(scope="module")
+def more(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    return tiny_index(tmp_path_factory.mktemp("spelling-more"), {"TypoConf 2021": _more_talks()})
+
+
+def test_a_correction_that_keeps_the_first_letter_is_preferred(more: SearchIndex) -> None:
+    results = more.search("dbug code")
+    assert results.corrected == "debug code"  # not "bug code", though bug meets code more
+    assert set(found(more, "dbug code")[:3]) == {"debug-0", "debug-1", "debug-2"}
+
+
+def test_a_word_no_talk_has_is_corrected_though_its_stem_is_in_a_few(more: SearchIndex) -> None:
+    results = more.search("creaing pipelines")
+    assert results.corrected == "creating pipelines"
+    assert results.searched_corrected
+    assert all(h.slug.startswith("creating-") for h in results.hits)
+
+
+def test_a_rare_word_that_meets_the_corrected_words_is_left_as_typed(more: SearchIndex) -> None:
+    results = more.search("reelase reno")
+    assert results.corrected == "release reno"  # the typo fixed, the tool's name kept
+    assert found(more, "reelase reno")[0] == "reno"
+
+
+def test_a_swap_of_the_first_two_letters_keeps_the_first_letter() -> None:
+    from vod.index.query import _first_letter_changed
+
+    assert not _first_letter_changed("ptyhon", "python")
+    assert not _first_letter_changed("yptohn", "python")  # typed by someone who knew
+    assert _first_letter_changed("dbug", "bug") and not _first_letter_changed("dbug", "debug")

@@ -676,6 +676,12 @@ CANDIDATES = 6  # corrections of one word compared by how they fit the other wor
 COOCCURRENCE_FIELDS = ("title", "abstract", "people", "tags", "event")
 
 
+def _first_letter_changed(typed: str, candidate: str) -> bool:
+    """Whether correcting `typed` to `candidate` changes its first letter (a swap of the first
+    two letters keeps it: `pyhton`, `ptyhon` and `yptohn` alike are typed by someone who knew)."""
+    return typed[:1] != candidate[:1] and typed[:2] != candidate[1::-1]
+
+
 def protected_words(typed: str) -> frozenset[str]:
     """Words of what was typed that spelling must leave alone: field syntax (`slug:foo`)."""
     found: set[str] = set()
@@ -786,7 +792,12 @@ def suggest_spelling(
         return (len(together) if others else 0, sum(len(mine & docs(o)) for o in others))
 
     replacements: dict[int, str] = {}
-    for i, match in enumerate(matches):
+    replacements_folded: dict[int, str] = {}  # by word number: corrections, as the others
+    # Words no talk has come first: the words they are corrected to are what the rarer words of
+    # the query are then checked against (`reelase reno new`: release, and reno stays).
+    order = sorted(range(len(matches)), key=lambda i: frequency(folded_words[i]) != 0)
+    for i in order:
+        match = matches[i]
         word, folded = match.group(1), folded_words[i]
         if len(replacements) >= MAX_CORRECTIONS:
             break
@@ -799,21 +810,39 @@ def suggest_spelling(
             continue
         if df == 0:
             found = speller.candidates(folded, maxdist=1 if len(folded) < 6 else 2)
-        elif rare_too and df <= RARE_DF:
+        elif rare_too and (df <= RARE_DF or (folded.isalpha() and not speller.knows(folded))):
+            # A rare word, or one no talk has as typed whose stem a few talks have by chance
+            # (`creaing` is no word, but a stemmer makes it `crea`, Spanish in six talks).
             found = speller.candidates(folded, maxdist=1, min_df=max(RARE_MIN_DF, RARE_RATIO * df))
         else:
             continue
         if not found:
             continue
-        others = [w for j, w in enumerate(folded_words) if j != i and w and frequency(w)]
+        # Typists rarely get a word's first letter wrong: among corrections as near, those
+        # that keep it are compared first (`dbug` is `debug` before `bug`, `sries` `series`).
+        found.sort(key=lambda c: (c[1], _first_letter_changed(folded, c[0])))
+        others = [
+            replacements_folded.get(j, w)
+            for j, w in enumerate(folded_words)
+            if j != i and w and (j in replacements_folded or frequency(w))
+        ]
         ranked = []
         for candidate, edits, used in found[:CANDIDATES]:
             together, anywhere = fit(candidate, others)
-            ranked.append(((-(together > 0), edits, -together, -anywhere, -used), candidate))
+            changed = _first_letter_changed(folded, candidate)
+            key = (-(together > 0), edits, changed, -together, -anywhere, -used)
+            ranked.append((key, candidate))
         best_key, best = min(ranked)
-        if df > 0 and others and best_key[3] == 0:
-            continue  # a rare word whose neighbour never meets the other words: leave it
+        if df > 0 and others:
+            if best_key[4] == 0:
+                continue  # a rare word whose neighbour never meets the other words: leave it
+            as_typed = fit(folded, others)[0]
+            if as_typed and -best_key[3] < RARE_RATIO * as_typed:
+                # The word as typed meets all the others in some talk, and the correction does
+                # not fit them far better: a name (`reno`, a release notes tool), not a typo.
+                continue
         replacements[match.start(1)] = best
+        replacements_folded[i] = "".join(t.text for t in NAME_ANALYZER(best))
     if not replacements:
         return None
     return _WORD_RE.sub(lambda m: replacements.get(m.start(1), m.group(1)), text)

@@ -120,6 +120,11 @@ class Speller:
         ids.frombytes(data[4 + 4 * count : 4 + 8 * count])
         return cls(raw["words"], raw["df"], keys, ids)
 
+    def knows(self, word: str) -> bool:
+        """Tell whether some talk has `word` written as it is (not only a word of its stem)."""
+        i = bisect_left(self.words, word)
+        return i < len(self.words) and self.words[i] == word
+
     def _ids(self, variants: Iterable[str]) -> set[int]:
         found: set[int] = set()
         keys, ids = self.keys, self.ids
