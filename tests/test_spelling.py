@@ -164,6 +164,13 @@ def _more_talks() -> list[dict[str, object]]:
     for n in range(25):
         words = "Release from the repo" if n < 15 else "The repo of a team"
         talks.append({"slug": f"repo-{n}", "title": f"{words} {FILLER[n % 7]}"})
+    # A stemmer makes "procession" `process`, which meets "career" in twelve talks; the word
+    # itself is in one talk, and "progression" in three, all with "career".
+    talks.append({"slug": "procession", "title": "A procession of floats"})
+    for n in range(12):
+        talks.append({"slug": f"process-{n}", "title": f"Career processes {FILLER[n % 7]}"})
+    for n in range(3):
+        talks.append({"slug": f"progression-{n}", "title": f"Career progression {FILLER[n % 7]}"})
     return talks
 
 
@@ -197,3 +204,9 @@ def test_a_swap_of_the_first_two_letters_keeps_the_first_letter() -> None:
     assert not _first_letter_changed("ptyhon", "python")
     assert not _first_letter_changed("yptohn", "python")  # typed by someone who knew
     assert _first_letter_changed("dbug", "bug") and not _first_letter_changed("dbug", "debug")
+
+
+def test_a_correction_meets_the_other_words_by_itself_not_by_its_stem(more: SearchIndex) -> None:
+    results = more.search("progession career")
+    assert results.corrected == "progression career"  # not procession, though `process`...
+    assert {h.slug for h in results.hits[:3]} == {f"progression-{n}" for n in range(3)}

@@ -829,6 +829,9 @@ def suggest_spelling(
         ranked = []
         for candidate, edits, used in found[:CANDIDATES]:
             together, anywhere = fit(candidate, others)
+            # Talks are found by a word's stem, so `procession` meets what `process` meets;
+            # the talks with the word itself are at most the `used` that have it.
+            together, anywhere = min(together, used), min(anywhere, used)
             changed = _first_letter_changed(folded, candidate)
             key = (-(together > 0), edits, changed, -together, -anywhere, -used)
             ranked.append((key, candidate))
