@@ -763,10 +763,17 @@ def suggest_spelling(
     A word no field knows is corrected within one edit (two for words of six letters or more).
     With `rare_too` (a search that found few talks), a word very few talks use is also replaced
     when a word one edit away is far more common and is found with the query's other words:
-    a corpus has its own typos (`asyncronous`, `paraller`). Among candidates, the one found in
-    most talks with the other words wins, then the fewer edits, then the more used word: a
-    first name used by many talks must not beat the word the query is about. Short all-capital
-    words (acronyms) and the words of field syntax in `typed` are never changed.
+    a corpus has its own typos (`asyncronous`, `paraller`). So is a word no talk has as typed
+    whose stem a few talks have by chance (`creaing`, stemmed `crea`).
+
+    Among candidates, one found with all the other words wins, then the fewer edits, then one
+    that keeps the typed first letter, then the one found in most talks with the other words
+    (counted up to the talks that use the word itself, not its stem), then the more used word:
+    a first name used by many talks must not beat the word the query is about. Words no talk
+    has are corrected first, and a rare word that already meets all the corrected others in
+    some talk is left alone unless a correction fits them RARE_RATIO times better: a name
+    (`reno`), not a typo. Short all-capital words (acronyms) and the words of field syntax in
+    `typed` are never changed.
     """
     if speller is None:
         return None

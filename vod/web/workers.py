@@ -169,8 +169,9 @@ def run_server(
         # asyncio's loop accepts every connection waiting when the listening socket is ready.
         # uvloop's libuv (1.45 and later) accepts one per turn of the loop, and each turn serves
         # every request waiting, so in a burst of new connections (a load run, a shared link)
-        # the last waited for as many turns as there were connections before it: 0.5-1.2 s, the
-        # distinct-search p99 at 90-120 ms instead of 66-85 (tests/test_serve_accept.py).
+        # the last waited for as many turns as there were connections before it: up to 1.2 s.
+        # The distinct-search load run's p99 went from 83-90 ms to 64-87, its slowest request
+        # from 0.16-0.48 s to 0.10-0.18 (BENCHMARKS.md; tests/test_serve_accept.py).
         loop="asyncio",
     )
     if workers > 1 and port != 0 and available():
