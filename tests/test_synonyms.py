@@ -17,6 +17,13 @@ TALKS = [
     {"slug": "iot", "title": "Servers for IoT devices"},
     {"slug": "crowd", "title": "A crowd-sourced map"},
     {"slug": "learning", "title": "Learning machines by hand", "abstract": "Production lines."},
+    {"slug": "ocr", "title": "OCR with Tesseract"},
+    {
+        "slug": "mentions-ocr",
+        "title": "Scanning the archive",
+        "abstract": "Optical character recognition read it, then optical character recognition"
+        " again. Character recognition is hard.",
+    },
 ]
 
 
@@ -46,7 +53,9 @@ def test_a_malformed_line_names_its_line_number() -> None:
     ("text", "searched"),
     [
         ("ml ops", '(ml OR "machine learning"^0.5) ops'),
-        ("machine learning ops", "((machine learning) OR ml^0.5) ops"),
+        # An acronym for two typed words weighs half of both: still below them.
+        ("machine learning ops", "((machine learning) OR ml^1.0) ops"),
+        ("optical character recognition", "((optical character recognition) OR ocr^1.5)"),
         ("K8s django", "(K8s OR kubernetes^0.5) django"),
         ("crowd-sourced map", "(crowd-sourced OR crowdsourced) map"),
         ('"ml ops"', '"ml ops"'),  # a phrase is searched as typed
@@ -77,3 +86,11 @@ def test_acronyms_and_expansions_find_each_other(
 def test_an_expansion_is_searched_as_a_phrase(index: SearchIndex) -> None:
     # "learning machines" has both words, not the phrase "machine learning"
     assert "learning" not in found(index, "ml")
+
+
+def test_a_title_with_the_acronym_ranks_above_an_abstract_with_the_words(
+    index: SearchIndex,
+) -> None:
+    # Three words typed score as three: the acronym standing in for them weighs half of all
+    # three, not half of one, or every talk whose abstract has the words comes first.
+    assert found(index, "optical character recognition")[:2] == ["ocr", "mentions-ocr"]

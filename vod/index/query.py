@@ -171,6 +171,7 @@ _SEGMENT_RE = re.compile(r'"[^"]*"|\S+')
 _BARE_RE = re.compile(r"^[^\W_][\w.'’/+#-]*$")
 MAX_ALTERNATIVES = 4  # rewrites in one query; the rest of its words are searched as typed
 SYNONYM_BOOST = 0.5  # an acronym's expansion (or the other way) weighs half the typed words
+# (an acronym for several typed words, half of all of them: _alternative_boost)
 
 
 def with_alternatives(text: str) -> str:
@@ -201,7 +202,8 @@ def with_alternatives(text: str) -> str:
             if key in table:
                 typed = _closed(words[0]) if size == 1 else "(" + " ".join(words) + ")"
                 others = " OR ".join(
-                    (f'"{alt}"' if " " in alt else alt) + f"^{SYNONYM_BOOST}" for alt in table[key]
+                    (f'"{alt}"' if " " in alt else alt) + f"^{_alternative_boost(size, alt)}"
+                    for alt in table[key]
                 )
                 out.append(f"({typed} OR {others})")
                 rewrites += 1
@@ -220,6 +222,16 @@ def with_alternatives(text: str) -> str:
             out.append(f"({closed})" if closed != segment else segment)
             i += 1
     return " ".join(out)
+
+
+def _alternative_boost(typed_words: int, alternative: str) -> float:
+    """The weight of an acronym table's alternative for `typed_words` words typed.
+
+    Words typed score as the sum of their words, so an acronym standing in for three of them
+    (`optical character recognition` -> `ocr`) weighs as much as three words at
+    SYNONYM_BOOST; otherwise the talks titled with the acronym fall below every talk whose
+    abstract has the three words."""
+    return round(SYNONYM_BOOST * max(1.0, typed_words / len(alternative.split())), 3)
 
 
 _WORD_NUMBER_RE = re.compile(r"^([^\W\d_]{2,})(\d{1,3})$")
