@@ -136,6 +136,7 @@ ANALYZED = {
 ANALYZED[8] = ANALYZED[7]  # the same analysis; the abstract's words are stored for snippets
 ANALYZED[9] = ANALYZED[8]  # the same; the title's and presenters' words are stored too
 ANALYZED[10] = ANALYZED[9]  # the same; stored fields are kept uncompressed (codec.py)
+ANALYZED[11] = ANALYZED[10]  # the same here; a CJK run touching Latin letters is split off
 
 
 def test_changing_the_analyzers_needs_a_new_index_format() -> None:
@@ -171,9 +172,16 @@ READABLE_WORD_PATTERN = re.compile(
     r"(?<![\w.])(?i:\.net)(?!\w)"
     r"|\b[A-Za-z](?:\+\+|#)(?![\w+#])"
     r"|\b(?i:a/b)\b"
-    r"|\w+(?:\.(?![A-Z])\w+)*(?:-\w+(?:\.(?![A-Z])\w+)*)*"
+    r"|{w}(?:\.(?![A-Z]){w})*(?:-{w}(?:\.(?![A-Z]){w})*)*".replace(
+        # A word's letters are all CJK (Hangul, kana, ideographs) or all not.
+        "{w}",
+        r"(?:[^\W\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+        r"\uac00-\ud7af\uf900-\ufaff]+|[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf"
+        r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+)",
+    )
 )
 PIECES = [*"aAbBcCfFnNeEtTrR.+#/-_ 1é\u0141\n", ".NET", ".net", "C++", "a/b", "A/B", "c#", "F#"]
+PIECES += [*"の話で으로機"]  # kana, Hangul and an ideograph, touching the others
 
 
 @settings(max_examples=3000, deadline=None)
@@ -181,3 +189,24 @@ PIECES = [*"aAbBcCfFnNeEtTrR.+#/-_ 1é\u0141\n", ".NET", ".net", "C++", "a/b", "
 def test_the_word_pattern_finds_what_its_readable_form_finds(text: str) -> None:
     spans = [m.span() for m in WORD_PATTERN.finditer(text)]
     assert spans == [m.span() for m in READABLE_WORD_PATTERN.finditer(text)]
+
+
+def test_latin_words_touching_cjk_letters_find_their_talks(tmp_path: Path) -> None:
+    index = tiny_index(
+        tmp_path,
+        {
+            "PyCon JP 2019": [
+                {"slug": "ml-ja", "title": "Pythonで始める機械学習"},
+                {"slug": "django-ja", "title": "Djangoの話"},
+                {"slug": "aws-ko", "title": "Tiamat: Python으로 만드는 AWS provisioning tool"},
+                {"slug": "iot-zh", "title": "用Python與Raspberry Pi打造手持式無線IoT設備"},
+            ]
+        },
+    )
+    assert sorted(every_word(index, "python")) == ["aws-ko", "iot-zh", "ml-ja"]
+    assert every_word(index, "django") == ["django-ja"]
+    assert every_word(index, "raspberry pi iot") == ["iot-zh"]
+    assert every_word(index, "python aws provisioning") == ["aws-ko"]
+    assert every_word(index, "の話") == ["django-ja"]  # the CJK run itself, as before
+    hit = index.search("django").hits[0]
+    assert "<mark>Django</mark>の話" in (hit.title or "")

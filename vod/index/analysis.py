@@ -31,7 +31,15 @@ from whoosh.support.charset import accent_map
 # A token: a tech name (`.NET`, `C++`, `C#`, `a/b`), else a word with inner dots (`node.js`,
 # `2.7`; a dot before a capital is a missing space, as in `subsystems.We`), joined by hyphens
 # into a compound.
-_DOTTED = r"\w+(?:\.(?![A-Z])\w+)*"
+# Letters of the scripts written without spaces between words or particles (Hangul and its
+# jamo, kana, CJK ideographs): a run of them is never one token with the Latin letters or
+# digits it touches, so `Python으로`, `Djangoの話` and `Arduinoで作る` have `python`, `django`
+# and `arduino` in them for a search, as `Python with` has `python`.
+_CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# Word characters of one kind, CJK or not (possessive: a run never gives any back, and the
+# pattern finds words in 0.94 of the time of plain `+` here; 1.15 of `\w+`'s without the split).
+_PIECE = rf"(?:[^\W{_CJK}]++|[{_CJK}]++)"
+_DOTTED = rf"{_PIECE}(?:\.(?![A-Z]){_PIECE})*"
 #
 # Read as: `(?<![\w.])(?i:\.net)(?!\w)|\b[A-Za-z](?:\+\+|#)(?![\w+#])|\b(?i:a/b)\b|` then the
 # dotted compound (tests/test_analysis.py compares the two on generated text). Each tech name

@@ -67,7 +67,9 @@ META = "meta.json"
 #    Bump also when the analysis changes: those words are read back as they were written.
 # 9: the title's and the presenters' too.
 # 10: stored fields kept uncompressed (codec.py): a search hit reads them in a third of the time.
-INDEX_FORMAT = 10
+# 11: a run of CJK letters (Hangul, kana, ideographs) is a token apart from the letters it
+#     touches: `Pythonで` has `python` (analysis._CJK).
+INDEX_FORMAT = 11
 # Complete versions kept besides the live one, for searches still running on them.
 KEEP_PREVIOUS = 2
 # Per-process files naming the version each searching process reads (see write_lease).
