@@ -175,9 +175,10 @@ READABLE_WORD_PATTERN = re.compile(
     r"|{w}(?:\.(?![A-Z]){w})*(?:-{w}(?:\.(?![A-Z]){w})*)*".replace(
         # A word's letters are all CJK (Hangul, kana, ideographs) or all not.
         "{w}",
-        r"(?:[^\W\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
-        r"\uac00-\ud7af\uf900-\ufaff]+|[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf"
-        r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+)",
+        "(?:[^\\W{cjk}]+|[{cjk}]+)".format(
+            cjk=r"\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+            r"\uf900-\ufaff"
+        ),
     )
 )
 PIECES = [*"aAbBcCfFnNeEtTrR.+#/-_ 1é\u0141\n", ".NET", ".net", "C++", "a/b", "A/B", "c#", "F#"]

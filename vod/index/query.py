@@ -793,7 +793,11 @@ def suggest_spelling(
     matches = list(_WORD_RE.finditer(text))
     if not matches:
         return None
-    folded_words = ["".join(t.text for t in NAME_ANALYZER(m.group(1))) for m in matches]
+
+    def fold(word: str) -> str:
+        return "".join(t.text for t in NAME_ANALYZER(word))
+
+    folded_words = [fold(m.group(1)) for m in matches]
     doc_sets: dict[str, frozenset[int]] = {}
     frequency = counts.frequency
 
@@ -864,7 +868,7 @@ def suggest_spelling(
                 # not fit them far better: a name (`reno`, a release notes tool), not a typo.
                 continue
         replacements[match.start(1)] = best
-        replacements_folded[i] = "".join(t.text for t in NAME_ANALYZER(best))
+        replacements_folded[i] = fold(best)
     if not replacements:
         return None
     return _WORD_RE.sub(lambda m: replacements.get(m.start(1), m.group(1)), text)
